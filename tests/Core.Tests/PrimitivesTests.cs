@@ -1,0 +1,90 @@
+using System.Numerics;
+using Chainspace.Core.Codec;
+using Chainspace.Core.Model;
+using CsCheck;
+
+namespace Chainspace.Core.Tests;
+
+public class PrimitivesTests
+{
+    [Fact]
+    public void ShardMap_IsTheBigEndianIntegerModK()
+    {
+        Gen.Select(Generators.Hash, Gen.UInt[1, 1000]).Sample((h, k) =>
+        {
+            var big = new BigInteger(h.ToArray(), isUnsigned: true, isBigEndian: true);
+            Assert.Equal((uint)(big % k), new ShardMap(k).ShardOf(h));
+        }, iter: 2000);
+    }
+
+    [Fact]
+    public void ShardMap_ConcernedShards_AreTheFreeObjectsShards()
+    {
+        var map = new ShardMap(4);
+        var body = new ObjectBody("c", "t", new byte[] { 1 });
+        var inputs = Enumerable.Range(0, 6).Select(i => Genesis.Object("g", (ulong)i, body)).ToArray();
+        var first = new Trace("c", "p", inputs, outputs: [body]);
+        var created = new Transaction(first).Ids.OutputsByTrace[0][0];
+        // The second trace spends what the first created: that object is not free, adds no shard.
+        var tx = new Transaction(first, new Trace("c", "p", [created], outputs: [body]));
+        byte[] bytes = tx.Encode();
+        var parsed = new ParsedTransaction(CodecLimits.Default);
+        Assert.True(parsed.TryParse(bytes, out _));
+        parsed.ComputeIds(bytes);
+        Span<uint> shards = stackalloc uint[4];
+        int n = parsed.ConcernedShards(map, shards);
+        var expected = inputs.Select(o => map.ShardOf(o.Id)).Distinct().Order().ToArray();
+        Assert.Equal(expected, shards[..n].ToArray());
+        n = parsed.OutputShards(map, shards);
+        var expectedOut = tx.Ids.AllOutputs.Select(o => map.ShardOf(o.Id)).Distinct().Order().ToArray();
+        Assert.Equal(expectedOut, shards[..n].ToArray());
+    }
+
+    [Fact]
+    public void Hash256_RoundTripsAndOrdersLikeBytes()
+    {
+        Gen.Select(Generators.Hash, Generators.Hash).Sample((a, b) =>
+        {
+            Assert.Equal(a, Hash256.Parse(a.ToString()));
+            Assert.Equal(a, new Hash256(a.ToArray()));
+            Assert.Equal(Math.Sign(a.ToArray().AsSpan().SequenceCompareTo(b.ToArray())), Math.Sign(a.CompareTo(b)));
+        }, iter: 1000);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x80, 0x00 }, CodecError.NonCanonicalVarint)]
+    [InlineData(new byte[] { 0xFF, 0x80, 0x00 }, CodecError.NonCanonicalVarint)]
+    [InlineData(new byte[] { 0x80 }, CodecError.Truncated)]
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02 }, CodecError.VarintOverflow)]
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01 }, CodecError.VarintOverflow)]
+    public void SpanReader_RejectsBadVarintsAndConsumesNothing(byte[] bytes, CodecError expected)
+    {
+        var reader = new SpanReader(bytes);
+        Assert.False(reader.TryReadVarUInt64(out _));
+        Assert.Equal(expected, reader.Failure.Error);
+        Assert.Equal(0, reader.Consumed);
+    }
+
+    [Fact]
+    public void SpanReaderWriter_VarintsRoundTripCanonically()
+    {
+        Gen.ULong.Sample(v =>
+        {
+            Span<byte> buffer = stackalloc byte[10];
+            var w = new SpanWriter(buffer);
+            w.WriteVarUInt64(v);
+            Assert.Equal(SpanWriter.VarintLength(v), w.Written);
+            var r = new SpanReader(buffer[..w.Written]);
+            Assert.True(r.TryReadVarUInt64(out ulong back));
+            Assert.Equal(v, back);
+            Assert.True(r.End);
+        }, iter: 5000);
+    }
+
+    [Fact]
+    public void CodecLimits_InvalidConfigurationNamesTheField()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => (CodecLimits.Default with { NameBytesMax = 0 }).Validate());
+        Assert.Equal(nameof(CodecLimits.NameBytesMax), ex.ParamName);
+    }
+}
