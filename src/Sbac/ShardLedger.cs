@@ -1,0 +1,433 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Chainspace.Core;
+using Chainspace.Core.Codec;
+using Chainspace.Core.Validation;
+
+namespace Chainspace.Sbac;
+
+/// <summary>A (T id, decision) pair produced while executing a batch.</summary>
+public readonly record struct VoteEntry(Hash256 TransactionId, Decision Decision);
+
+/// <summary>Settings of one shard's ledger, validated at construction.</summary>
+public sealed record ShardLedgerOptions
+{
+    public required ushort Shard { get; init; }
+    public required ShardMap Map { get; init; }
+    public required ContractRegistry Contracts { get; init; }
+    public CodecLimits Limits { get; init; } = CodecLimits.Default;
+    /// <summary>Transactions remembered before the table first grows (sized at start-up: no resize on the hot path).</summary>
+    public int TransactionsCapacity { get; init; } = 1 << 16;
+    /// <summary>Most votes one batch can produce (one per request).</summary>
+    public int BatchVotesMax { get; init; } = 8192;
+
+    public ShardLedgerOptions Validate()
+    {
+        if (Shard >= Map.ShardCount) throw new ArgumentOutOfRangeException(nameof(Shard), $"shard {Shard} is not below the shard count {Map.ShardCount}");
+        if (TransactionsCapacity < 16) throw new ArgumentOutOfRangeException(nameof(TransactionsCapacity), "at least 16");
+        if (BatchVotesMax < 1) throw new ArgumentOutOfRangeException(nameof(BatchVotesMax), "at least 1");
+        Limits.Validate();
+        return this;
+    }
+}
+
+/// <summary>
+/// The replicated S-BAC state of one shard (paper §IV-C), executed command by command in PBFT order,
+/// pure and deterministic: every honest replica of the shard reaches the same votes, decisions and
+/// object states from the same log.
+///
+/// - Prepare(T): vote commit iff this shard is concerned, T passes Fig. 2 for the objects this shard
+///   manages (active and not locked) and the checkers of contracts whose objects it manages; a commit
+///   vote locks those inputs and references. A transaction id is voted on at most once: a repeated or
+///   replayed Prepare returns the recorded vote or decision and changes nothing.
+/// - Accept(T, d, proofs): decided at most once; commit needs this shard's own commit vote plus a valid
+///   LOCALPREPARED(commit) for every other concerned shard; abort needs this shard's own abort vote or
+///   a valid LOCALPREPARED(abort) from one concerned shard. Commit consumes the inputs, unlocks the
+///   references and creates the outputs this shard manages; abort releases the locks.
+/// - Create(T, proofs): for a shard T does not concern, creates the outputs it manages on
+///   ALLPREPARED(commit) — a valid commit proof from every concerned shard.
+/// When this shard is the only concerned one, its vote is the decision: Prepare decides at once.
+/// </summary>
+public sealed class ShardLedger
+{
+    private struct TxRecord
+    {
+        public Decision? Vote;
+        public Decision? Final;
+        public byte[]? Body;       // pooled copy of T while undecided (Accept needs it; peers may fetch it)
+        public int BodyLength;
+    }
+
+    private readonly ShardLedgerOptions _options;
+    private readonly IObjectTable _objects;
+    private readonly IProofVerifier _verifier;
+    private readonly ParsedTransaction _parsed;
+    private readonly TransactionValidator _validator;
+    private readonly Dictionary<Hash256, TxRecord> _transactions;
+    private readonly VoteEntry[] _batchVotes;
+    private readonly VoteEntry[] _batchDecisions;
+    private readonly uint[] _shards;
+    private int _batchVoteCount, _batchDecisionCount;
+    private ulong _batchSequence;
+    private bool _inBatch;
+
+    public ShardLedger(ShardLedgerOptions options, IObjectTable objects, IProofVerifier verifier)
+    {
+        _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate();
+        _objects = objects ?? throw new ArgumentNullException(nameof(objects));
+        _verifier = verifier ?? throw new ArgumentNullException(nameof(verifier));
+        _parsed = new ParsedTransaction(options.Limits);
+        _validator = new TransactionValidator(options.Contracts, options.Limits);
+        _transactions = new Dictionary<Hash256, TxRecord>(options.TransactionsCapacity);
+        _batchVotes = new VoteEntry[options.BatchVotesMax];
+        _batchDecisions = new VoteEntry[options.BatchVotesMax];
+        _shards = new uint[options.Map.ShardCount];
+    }
+
+    public ushort Shard => _options.Shard;
+    public IObjectTable Objects => _objects;
+    public int TransactionCount => _transactions.Count;
+
+    /// <summary>Votes cast by the current (or last) batch, in execution order: what the replica signs.</summary>
+    public ReadOnlySpan<VoteEntry> BatchVotes => _batchVotes.AsSpan(0, _batchVoteCount);
+    /// <summary>Decisions reached by the current (or last) batch, in execution order.</summary>
+    public ReadOnlySpan<VoteEntry> BatchDecisions => _batchDecisions.AsSpan(0, _batchDecisionCount);
+    public ulong BatchSequence => _batchSequence;
+
+    public void BeginBatch(ulong sequence)
+    {
+        Invariant.Check(!_inBatch);
+        Invariant.Check(sequence > _batchSequence || (_batchSequence == 0 && sequence == 0));
+        _inBatch = true;
+        _batchSequence = sequence;
+        _batchVoteCount = _batchDecisionCount = 0;
+    }
+
+    public void EndBatch(ulong sequence)
+    {
+        Invariant.Check(_inBatch);
+        Invariant.Check(sequence == _batchSequence);
+        _inBatch = false;
+    }
+
+    /// <summary>What this shard knows of a transaction.</summary>
+    public bool TryGetTransaction(in Hash256 txId, out Decision? vote, out Decision? final)
+    {
+        if (_transactions.TryGetValue(txId, out var r))
+        {
+            vote = r.Vote;
+            final = r.Final;
+            return true;
+        }
+        vote = final = null;
+        return false;
+    }
+
+    /// <summary>The body of a transaction this shard voted on and has not decided yet (for peers' implicit prepares).</summary>
+    public bool TryGetPendingBody(in Hash256 txId, out ReadOnlySpan<byte> body)
+    {
+        if (_transactions.TryGetValue(txId, out var r) && r.Body is { } bytes)
+        {
+            body = bytes.AsSpan(0, r.BodyLength);
+            return true;
+        }
+        body = default;
+        return false;
+    }
+
+    /// <summary>Executes one command of the current batch.</summary>
+    public LedgerReply Execute(ReadOnlySpan<byte> operation)
+    {
+        Invariant.Check(_inBatch);
+        if (!SbacCommand.TryDecode(operation, _options.Limits, out var command, out _))
+            return new LedgerReply(LedgerStatus.Malformed, default, null);
+        return command.Kind switch
+        {
+            SbacCommandKind.Prepare => OnPrepare(command.Transaction),
+            SbacCommandKind.Accept => OnAccept(command),
+            SbacCommandKind.Create => OnCreate(command),
+            _ => new LedgerReply(LedgerStatus.Malformed, default, null),
+        };
+    }
+
+    // ---------------------------------------------------------------- Prepare
+
+    private LedgerReply OnPrepare(ReadOnlySpan<byte> body)
+    {
+        if (!_parsed.TryParse(body, out _)) return new LedgerReply(LedgerStatus.Malformed, default, null);
+        var txId = _parsed.ComputeIds(body);
+
+        if (_transactions.TryGetValue(txId, out var known))
+        {
+            // Replay safety: the recorded outcome, never a second vote.
+            if (known.Final is { } final) return new LedgerReply(LedgerStatus.Decided, txId, final);
+            return new LedgerReply(LedgerStatus.AlreadyVoted, txId, known.Vote);
+        }
+
+        int concerned = _parsed.ConcernedShards(_options.Map, _shards);
+        if (!Contains(_shards.AsSpan(0, concerned), Shard)) return new LedgerReply(LedgerStatus.NotConcerned, txId, null);
+
+        var tx = _parsed.View(body);
+        var scope = ValidationScope.ForShard(Shard, _options.Map);
+        var vote = _validator.Validate(tx, _objects, scope).IsValid ? Decision.Commit : Decision.Abort;
+
+        ref var record = ref CollectionsMarshal.GetValueRefOrAddDefault(_transactions, txId, out _);
+        record.Vote = vote;
+        if (vote == Decision.Commit) LockManagedObjects(tx, txId);
+        AddVote(txId, vote);
+
+        if (concerned == 1)
+        {
+            // The only concerned shard: its vote is the decision (DESIGN.md, fast paths).
+            if (vote == Decision.Commit) ApplyCommit(tx, txId);
+            record.Final = vote;
+            AddDecision(txId, vote);
+            return new LedgerReply(LedgerStatus.Decided, txId, vote);
+        }
+
+        record.Body = ArrayPool<byte>.Shared.Rent(body.Length);
+        record.BodyLength = body.Length;
+        body.CopyTo(record.Body);
+        return new LedgerReply(LedgerStatus.Voted, txId, vote);
+    }
+
+    private void LockManagedObjects(in TransactionView tx, in Hash256 txId)
+    {
+        for (int i = 0; i < tx.ObjectCount; i++)
+        {
+            var o = tx.ObjectAt(i);
+            if (!o.IsFree || !Manages(o.Id)) continue;
+            var status = _objects.GetStatus(o.Id, out var owner);
+            if (status == ObjectStatus.Locked && owner == txId) continue;   // listed twice in T
+            Invariant.Check(status == ObjectStatus.Active);                   // Fig. 2 just said usable
+            _objects.Lock(o.Id, txId);
+        }
+    }
+
+    // ---------------------------------------------------------------- Accept
+
+    private LedgerReply OnAccept(in SbacCommand command)
+    {
+        var txId = command.TransactionId;
+        ref var record = ref CollectionsMarshal.GetValueRefOrNullRef(_transactions, txId);
+        bool known = !System.Runtime.CompilerServices.Unsafe.IsNullRef(ref record);
+        if (known && record.Final is { } final) return new LedgerReply(LedgerStatus.Decided, txId, final);
+
+        if (command.Decision == Decision.Commit)
+        {
+            // Only a transaction this shard prepared with a commit vote can commit here.
+            if (!known || record.Vote != Decision.Commit || record.Body is null) return new LedgerReply(LedgerStatus.InvalidProof, txId, null);
+            var body = record.Body.AsSpan(0, record.BodyLength);
+            Invariant.Check(_parsed.TryParse(body, out _));
+            Invariant.Check(_parsed.ComputeIds(body) == txId);
+            int concerned = _parsed.ConcernedShards(_options.Map, _shards);
+            if (!ProofsCover(command.Proofs, command.ProofCount, txId, _shards.AsSpan(0, concerned), Shard))
+                return new LedgerReply(LedgerStatus.InvalidProof, txId, null);
+            ApplyCommit(_parsed.View(body), txId);
+            Decide(ref record, txId, Decision.Commit);
+            return new LedgerReply(LedgerStatus.Decided, txId, Decision.Commit);
+        }
+
+        // Abort: our own abort vote, or one valid abort proof from a shard concerned by T.
+        bool justified = known && record.Vote == Decision.Abort;
+        if (!justified)
+        {
+            ReadOnlySpan<uint> concernedShards = default;
+            if (known && record.Body is { } pending)
+            {
+                var body = pending.AsSpan(0, record.BodyLength);
+                Invariant.Check(_parsed.TryParse(body, out _));
+                _parsed.ComputeIds(body);
+                concernedShards = _shards.AsSpan(0, _parsed.ConcernedShards(_options.Map, _shards));
+            }
+            justified = HasAbortProof(command.Proofs, command.ProofCount, txId, concernedShards, known && record.Body is not null);
+        }
+        if (!justified) return new LedgerReply(LedgerStatus.InvalidProof, txId, null);
+
+        if (!known)
+        {
+            // Decided before this shard saw T: remember it, so a later Prepare(T) gets the decision.
+            record = ref CollectionsMarshal.GetValueRefOrAddDefault(_transactions, txId, out _);
+        }
+        else if (record.Vote == Decision.Commit)
+        {
+            var body = record.Body!.AsSpan(0, record.BodyLength);
+            Invariant.Check(_parsed.TryParse(body, out _));
+            _parsed.ComputeIds(body);
+            ReleaseLocks(_parsed.View(body), txId);
+        }
+        Decide(ref record, txId, Decision.Abort);
+        return new LedgerReply(LedgerStatus.Decided, txId, Decision.Abort);
+    }
+
+    private void ApplyCommit(in TransactionView tx, in Hash256 txId)
+    {
+        // Inputs first: an object both read and consumed by T ends consumed.
+        for (int i = 0; i < tx.ObjectCount; i++)
+        {
+            var o = tx.ObjectAt(i);
+            if (o.Role != ObjectRole.Input || !o.IsFree || !Manages(o.Id)) continue;
+            if (_objects.GetStatus(o.Id, out var owner) == ObjectStatus.Locked && owner == txId) _objects.Consume(o.Id, txId);
+        }
+        for (int i = 0; i < tx.ObjectCount; i++)
+        {
+            var o = tx.ObjectAt(i);
+            if (o.Role != ObjectRole.Reference || !o.IsFree || !Manages(o.Id)) continue;
+            if (_objects.GetStatus(o.Id, out var owner) == ObjectStatus.Locked && owner == txId) _objects.Unlock(o.Id, txId);
+        }
+        CreateManagedOutputs(tx);
+    }
+
+    private void CreateManagedOutputs(in TransactionView tx)
+    {
+        for (int i = 0; i < tx.ObjectCount; i++)
+        {
+            var o = tx.ObjectAt(i);
+            if (o.Role != ObjectRole.Output || !Manages(o.Id) || ConsumedWithin(tx, o.Id)) continue;
+            Invariant.Check(_objects.GetStatus(o.Id, out _) == ObjectStatus.Unknown);   // ids are fresh (Theorem 1)
+            _objects.Create(o.Id);
+        }
+    }
+
+    /// <summary>An output that a later trace of the same T consumes never becomes active.</summary>
+    private static bool ConsumedWithin(in TransactionView tx, in Hash256 id)
+    {
+        for (int i = 0; i < tx.ObjectCount; i++)
+        {
+            var o = tx.ObjectAt(i);
+            if (o.Role == ObjectRole.Input && !o.IsFree && o.Id == id) return true;
+        }
+        return false;
+    }
+
+    private void ReleaseLocks(in TransactionView tx, in Hash256 txId)
+    {
+        for (int i = 0; i < tx.ObjectCount; i++)
+        {
+            var o = tx.ObjectAt(i);
+            if (!o.IsFree || !Manages(o.Id)) continue;
+            if (_objects.GetStatus(o.Id, out var owner) == ObjectStatus.Locked && owner == txId) _objects.Unlock(o.Id, txId);
+        }
+    }
+
+    private void Decide(ref TxRecord record, in Hash256 txId, Decision decision)
+    {
+        record.Final = decision;
+        if (record.Body is { } body)
+        {
+            ArrayPool<byte>.Shared.Return(body);
+            record.Body = null;
+            record.BodyLength = 0;
+        }
+        AddDecision(txId, decision);
+    }
+
+    // ---------------------------------------------------------------- Create
+
+    private LedgerReply OnCreate(in SbacCommand command)
+    {
+        var body = command.Transaction;
+        if (!_parsed.TryParse(body, out _)) return new LedgerReply(LedgerStatus.Malformed, default, null);
+        var txId = _parsed.ComputeIds(body);
+        if (_transactions.TryGetValue(txId, out var known) && known.Final is { } final)
+            return new LedgerReply(LedgerStatus.Decided, txId, final);
+
+        int concerned = _parsed.ConcernedShards(_options.Map, _shards);
+        var concernedShards = _shards.AsSpan(0, concerned);
+        // A concerned shard decides through Prepare/Accept, never through Create.
+        if (Contains(concernedShards, Shard)) return new LedgerReply(LedgerStatus.InvalidProof, txId, null);
+        if (!ProofsCover(command.Proofs, command.ProofCount, txId, concernedShards, ownShard: uint.MaxValue))
+            return new LedgerReply(LedgerStatus.InvalidProof, txId, null);
+
+        CreateManagedOutputs(_parsed.View(body));
+        ref var record = ref CollectionsMarshal.GetValueRefOrAddDefault(_transactions, txId, out _);
+        Decide(ref record, txId, Decision.Commit);
+        return new LedgerReply(LedgerStatus.Decided, txId, Decision.Commit);
+    }
+
+    // ---------------------------------------------------------------- proofs
+
+    /// <summary>ALLPREPARED(commit): a valid commit proof for every concerned shard except our own,
+    /// whose commit vote the caller has already checked.</summary>
+    private bool ProofsCover(ReadOnlySpan<byte> proofs, int count, in Hash256 txId, ReadOnlySpan<uint> concerned, uint ownShard)
+    {
+        if (proofs.IsEmpty && count > 0) return false;
+        for (int c = 0; c < concerned.Length; c++)
+        {
+            uint shard = concerned[c];
+            if (shard == ownShard) continue;
+            if (!HasProof(proofs, txId, shard, Decision.Commit)) return false;
+        }
+        return true;
+    }
+
+    private bool HasAbortProof(ReadOnlySpan<byte> proofs, int count, in Hash256 txId, ReadOnlySpan<uint> concerned, bool concernedKnown)
+    {
+        if (count == 0) return false;
+        var reader = new SpanReader(proofs);
+        reader.TryReadVarUInt64(out _);
+        for (int i = 0; i < count; i++)
+        {
+            var rest = proofs[reader.Consumed..];
+            LocalPreparedProof.TryRead(rest, out var proof, out int length, out _);
+            reader.TryReadBytes(length, out _);
+            if (proof.Decision != Decision.Abort) continue;
+            if (concernedKnown && !Contains(concerned, proof.Shard)) continue;
+            if (_verifier.Verify(proof, txId)) return true;
+        }
+        return false;
+    }
+
+    private bool HasProof(ReadOnlySpan<byte> proofs, in Hash256 txId, uint shard, Decision decision)
+    {
+        var reader = new SpanReader(proofs);
+        if (!reader.TryReadVarUInt64(out ulong count)) return false;
+        for (ulong i = 0; i < count; i++)
+        {
+            var rest = proofs[reader.Consumed..];
+            LocalPreparedProof.TryRead(rest, out var proof, out int length, out _);
+            reader.TryReadBytes(length, out _);
+            if (proof.Shard == shard && proof.Decision == decision && _verifier.Verify(proof, txId)) return true;
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private bool Manages(in Hash256 id) => _options.Map.ShardOf(id) == Shard;
+
+    private static bool Contains(ReadOnlySpan<uint> shards, uint shard)
+    {
+        foreach (uint s in shards)
+        {
+            if (s == shard) return true;
+        }
+        return false;
+    }
+
+    private void AddVote(in Hash256 txId, Decision vote)
+    {
+        Invariant.Check(_batchVoteCount < _batchVotes.Length);
+        _batchVotes[_batchVoteCount++] = new VoteEntry(txId, vote);
+    }
+
+    private void AddDecision(in Hash256 txId, Decision decision)
+    {
+        Invariant.Check(_batchDecisionCount < _batchDecisions.Length);
+        _batchDecisions[_batchDecisionCount++] = new VoteEntry(txId, decision);
+    }
+
+    /// <summary>Checks the ledger's own invariants (cheap enough to run after every simulated step).</summary>
+    public void CheckInvariants()
+    {
+        foreach (var (id, status, owner) in _objects.Entries())
+        {
+            if (status != ObjectStatus.Locked) continue;
+            // No lock survives its transaction's decision, and every lock belongs to a commit vote.
+            Invariant.Check(_transactions.TryGetValue(owner, out var r));
+            Invariant.Check(r.Vote == Decision.Commit);
+            Invariant.Check(r.Final is null);
+            _ = id;
+        }
+    }
+}
