@@ -57,4 +57,5 @@ public enum HashDomain : byte
     Batch = (byte)'B',
     Vote = (byte)'V',
     ContractMessage = (byte)'M',
+    State = (byte)'S',
 }

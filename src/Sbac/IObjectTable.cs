@@ -30,6 +30,10 @@ public interface IObjectTable : IObjectStates
     /// <summary>Locked by <paramref name="transaction"/> → Inactive.</summary>
     void Consume(in Hash256 id, in Hash256 transaction);
     int Count { get; }
+    /// <summary>Forgets everything (before restoring a snapshot).</summary>
+    void Clear();
+    /// <summary>Sets an entry as a snapshot recorded it (restore only).</summary>
+    void Restore(in Hash256 id, ObjectStatus status, in Hash256 lockedBy);
     /// <summary>Every entry, in ascending id order (for digests and snapshots; not on the hot path).</summary>
     IEnumerable<(Hash256 Id, ObjectStatus Status, Hash256 LockedBy)> Entries();
 }

@@ -48,7 +48,7 @@ public sealed record ShardLedgerOptions
 ///   ALLPREPARED(commit) — a valid commit proof from every concerned shard.
 /// When this shard is the only concerned one, its vote is the decision: Prepare decides at once.
 /// </summary>
-public sealed class ShardLedger
+public sealed partial class ShardLedger
 {
     private struct TxRecord
     {

@@ -47,6 +47,9 @@ internal sealed class DictionaryObjectTable : IObjectTable
         _objects[id] = (ObjectStatus.Inactive, default);
     }
 
+    public void Clear() => _objects.Clear();
+    public void Restore(in Hash256 id, ObjectStatus status, in Hash256 lockedBy) => _objects[id] = (status, lockedBy);
+
     public IEnumerable<(Hash256 Id, ObjectStatus Status, Hash256 LockedBy)> Entries() =>
         _objects.OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value.Status, kv.Value.Owner));
 }
