@@ -1,0 +1,173 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Chainspace.Core.Cluster;
+using Chainspace.Transport.Framing;
+
+namespace Chainspace.Transport.Sockets;
+
+/// <summary>
+/// A connection over a raw socket: one receive loop parsing frames in place from a pooled buffer, and
+/// one send loop draining a Pipe that any thread appends encoded frames to. Everything queued while a
+/// send is in flight goes out together in the next send, so a busy connection writes many frames per
+/// syscall. Both loops await reusable SocketAsyncEventArgs: no Task and no buffer per operation.
+/// </summary>
+internal sealed class SocketConnection : Connection
+{
+    private readonly Socket _socket;
+    private readonly Pipe _output;
+    private readonly FrameReceiver _receiver;
+    private readonly SocketAwaitableEventArgs _receiveArgs;
+    private readonly SocketSender _sender;
+    private readonly Lock _sendLock = new();
+    private long _queuedBytes;
+    private bool _outputCompleted;
+    private int _transportClosed;
+
+    public SocketConnection(TransportCore core, Socket socket, bool initiator, NodeId? expectedPeer, IoQueue scheduler)
+        : base(core, initiator, expectedPeer, socket.RemoteEndPoint)
+    {
+        _socket = socket;
+        _socket.NoDelay = true;
+        var options = core.Options;
+        // The queue bound is ours (SendQueueBytesMax, checked before writing), so the pipe never pauses the writer.
+        _output = new Pipe(new PipeOptions(pool: core.Pool, readerScheduler: scheduler, writerScheduler: PipeScheduler.Inline,
+            pauseWriterThreshold: 0, resumeWriterThreshold: 0, minimumSegmentSize: options.SendSegmentBytes, useSynchronizationContext: false));
+        _receiver = new FrameReceiver(this, core.Pool, options);
+        _receiveArgs = new SocketAwaitableEventArgs(scheduler);
+        _sender = new SocketSender(scheduler);
+    }
+
+    public override long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
+    public void Start()
+    {
+        StartHandshake();
+        var receiving = DoReceive();
+        var sending = DoSend();
+        _ = FinishAsync(receiving, sending);
+    }
+
+    private protected override SendStatus Enqueue(byte frameType, ReadOnlySpan<byte> payload)
+    {
+        int bound = FrameWriter.EncodedLengthMax(payload.Length);
+        lock (_sendLock)
+        {
+            if (_outputCompleted) return SendStatus.NotConnected;
+            if (Interlocked.Read(ref _queuedBytes) + bound > Core.Options.SendQueueBytesMax) return SendStatus.QueueFull;
+            var writer = _output.Writer;
+            int written = FrameWriter.Write(writer, frameType, payload, Core.Options, Core.Pool);
+            Interlocked.Add(ref _queuedBytes, written);
+            // Never pauses (no writer threshold); it only publishes the bytes and wakes the send loop if idle.
+            var flush = writer.FlushAsync();
+            if (flush.IsCompletedSuccessfully && flush.Result.IsCompleted) _outputCompleted = true;
+            else if (!flush.IsCompleted) throw new InvalidOperationException("send pipe paused despite having no pause threshold");
+            return SendStatus.Queued;
+        }
+    }
+
+    private async Task DoReceive()
+    {
+        try
+        {
+            while (true)
+            {
+                int received = await _receiveArgs.ReceiveAsync(_socket, _receiver.ReceiveMemory);
+                if (received == 0)
+                {
+                    int pending = _receiver.PendingBytes;
+                    if (pending > 0) Reject($"peer closed the connection in the middle of a frame ({pending} bytes pending)");
+                    else Close("peer closed the connection", TransportLogLevel.Information);
+                    return;
+                }
+                if (!_receiver.OnReceived(received)) return;
+            }
+        }
+        catch (SocketException e)
+        {
+            Close(IsClosed ? "closed locally" : $"receive failed: {e.SocketErrorCode}", TransportLogLevel.Information);
+        }
+        catch (ObjectDisposedException)
+        {
+            Close("closed locally", TransportLogLevel.Debug);
+        }
+    }
+
+    private async Task DoSend()
+    {
+        var reader = _output.Reader;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync();
+                if (result.IsCanceled) return;
+                var buffer = result.Buffer;
+                var batch = SocketSender.TakeBatch(buffer);
+                if (!batch.IsEmpty)
+                {
+                    await _sender.SendAsync(_socket, batch);
+                    Interlocked.Add(ref _queuedBytes, -batch.Length);
+                }
+                reader.AdvanceTo(batch.End);
+                if (result.IsCompleted && batch.Length == buffer.Length) return;
+            }
+        }
+        catch (SocketException e)
+        {
+            Close(IsClosed ? "closed locally" : $"send failed: {e.SocketErrorCode}", TransportLogLevel.Information);
+        }
+        catch (ObjectDisposedException)
+        {
+            Close("closed locally", TransportLogLevel.Debug);
+        }
+        finally
+        {
+            reader.Complete();
+        }
+    }
+
+    private protected override void CloseTransport()
+    {
+        if (Interlocked.Exchange(ref _transportClosed, 1) != 0) return;
+        lock (_sendLock)
+        {
+            _outputCompleted = true;
+            _output.Writer.Complete();
+        }
+        // Close is abortive: what is still queued is dropped, and the send loop stops at once.
+        _output.Reader.CancelPendingRead();
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // Already reset by the peer: nothing left to shut down.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _socket.Dispose();
+    }
+
+    private async Task FinishAsync(Task receiving, Task sending)
+    {
+        try
+        {
+            await receiving.ConfigureAwait(false);
+            await sending.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // A bug in a loop must still release the connection's buffers and slot, and be seen.
+            Core.Log(TransportLogLevel.Error, $"connection {Id}: loop failed: {e}");
+            Close($"internal error: {e.GetType().Name}", TransportLogLevel.Error);
+        }
+        // Only now no loop can touch the receive buffer or the SAEAs.
+        _receiver.Dispose();
+        _receiveArgs.Dispose();
+        _sender.Dispose();
+        Interlocked.Exchange(ref _queuedBytes, 0);
+        OnTransportFinished();
+    }
+}
