@@ -81,9 +81,9 @@ public abstract partial class Connection : IFrameSink
     /// <summary>Called by the subclass once the bytes can flow: registers, starts the handshake clock, sends Hello.</summary>
     private protected void StartHandshake()
     {
-        _core.Register(this);
         _handshakeTimer = new Timer(static s => ((Connection)s!).OnHandshakeTimeout(), this, _core.Options.HandshakeTimeout, Timeout.InfiniteTimeSpan);
-        if (IsInitiator) SendHello();
+        _core.Register(this);
+        if (IsInitiator && !IsClosed) SendHello();
     }
 
     /// <summary>Called by the subclass when its loops have ended and its buffers are returned.</summary>

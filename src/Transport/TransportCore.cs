@@ -13,6 +13,7 @@ internal sealed class TransportCore
     private readonly ConcurrentDictionary<long, Connection> _connections = new();
     private long _nextConnectionId;
     private int _inbound;
+    private int _closing;
 
     public TransportCore(ClusterConfig cluster, LocalIdentity identity, IFrameHandler handler, TransportOptions options)
     {
@@ -45,7 +46,12 @@ internal sealed class TransportCore
 
     public void ReleaseInbound() => Interlocked.Decrement(ref _inbound);
 
-    public void Register(Connection connection) => _connections[connection.Id] = connection;
+    /// <summary>Tracks a live connection; one that starts while the transport is closing is closed at once.</summary>
+    public void Register(Connection connection)
+    {
+        _connections[connection.Id] = connection;
+        if (Volatile.Read(ref _closing) != 0) connection.Abort("transport disposed");
+    }
 
     public void Unregister(Connection connection)
     {
@@ -56,9 +62,14 @@ internal sealed class TransportCore
     /// <summary>Closes every live connection and waits until each has returned its buffers.</summary>
     public async Task CloseAllAsync(string reason)
     {
-        var live = _connections.Values.ToArray();
-        foreach (var c in live) c.Abort(reason);
-        foreach (var c in live) await c.Completion.ConfigureAwait(false);
+        Volatile.Write(ref _closing, 1);
+        // Repeat: a connect or accept racing with dispose may register after the first snapshot.
+        while (!_connections.IsEmpty)
+        {
+            var live = _connections.Values.ToArray();
+            foreach (var c in live) c.Abort(reason);
+            foreach (var c in live) await c.Completion.ConfigureAwait(false);
+        }
     }
 
     public IEnumerable<Connection> Connections => _connections.Values;

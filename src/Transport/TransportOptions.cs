@@ -4,7 +4,7 @@ namespace Chainspace.Transport;
 /// Bounds and knobs of a transport, validated once by <see cref="Validate"/> (the transports call it at
 /// construction), naming the bad field. Every bound the transport enforces is here.
 /// </summary>
-public sealed class TransportOptions
+public sealed record TransportOptions
 {
     /// <summary>Largest payload of one frame, before compression and after decompression.</summary>
     public int FrameBytesMax { get; init; } = 1 << 20;

@@ -51,16 +51,16 @@ public sealed class DotNettyTransport : ITransport
         return listener;
     }
 
-    private void InitializeAccepted(IChannel channel)
+    private void InitializeAccepted(IChannel channel) => channel.Pipeline.AddLast(new DotNettyFrameHandler(CreateAccepted));
+
+    private DotNettyConnection? CreateAccepted(IChannel channel)
     {
         if (!_core.TryAdmitInbound())
         {
             _core.Log(TransportLogLevel.Warning, $"listener: inbound connection limit {_core.Options.InboundConnectionsMax} reached; closing connection from {channel.RemoteAddress}");
-            channel.CloseAsync();
-            return;
+            return null;
         }
-        var connection = new DotNettyConnection(_core, channel, initiator: false, expectedPeer: null, remote: null);
-        channel.Pipeline.AddLast(new DotNettyFrameHandler(connection));
+        return new DotNettyConnection(_core, channel, initiator: false, expectedPeer: null, remote: null);
     }
 
     public async ValueTask<Connection> ConnectAsync(IPEndPoint endPoint, NodeId? expectedPeer, CancellationToken cancellationToken = default)
@@ -68,22 +68,20 @@ public sealed class DotNettyTransport : ITransport
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_core.Options.ConnectTimeout);
-        DotNettyConnection? connection = null;
+        var handler = new DotNettyFrameHandler(channel => new DotNettyConnection(_core, channel, initiator: true, expectedPeer, endPoint));
         var bootstrap = new Bootstrap()
             .Group(_workers)
             .Channel<TcpSocketChannel>()
             .Option(ChannelOption.TcpNodelay, true)
             .Option(ChannelOption.WriteBufferHighWaterMark, DotNettyConnection.PendingBytesMax(_core.Options))
             .Option(ChannelOption.WriteBufferLowWaterMark, DotNettyConnection.PendingBytesMax(_core.Options) / 2)
-            .Handler(new ActionChannelInitializer<IChannel>(channel =>
-            {
-                connection = new DotNettyConnection(_core, channel, initiator: true, expectedPeer, endPoint);
-                channel.Pipeline.AddLast(new DotNettyFrameHandler(connection));
-            }));
+            .Handler(new ActionChannelInitializer<IChannel>(channel => channel.Pipeline.AddLast(handler)));
         var connecting = bootstrap.ConnectAsync(endPoint);
+        DotNettyConnection connection;
         try
         {
             await connecting.WaitAsync(timeout.Token).ConfigureAwait(false);
+            connection = await handler.Active.WaitAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -95,8 +93,8 @@ public sealed class DotNettyTransport : ITransport
         {
             throw new IOException($"connect to {endPoint} failed: {e.Message}", e);
         }
-        await ConnectionSetup.AwaitEstablishedAsync(connection!, timeout.Token).ConfigureAwait(false);
-        return connection!;
+        await ConnectionSetup.AwaitEstablishedAsync(connection, timeout.Token).ConfigureAwait(false);
+        return connection;
     }
 
     public async ValueTask DisposeAsync()
