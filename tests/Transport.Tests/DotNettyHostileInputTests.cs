@@ -1,0 +1,6 @@
+namespace Chainspace.Transport.Tests;
+
+public sealed class DotNettyHostileInputTests : HostileInputTests
+{
+    protected override TransportKind Kind => TransportKind.DotNetty;
+}
