@@ -1,0 +1,57 @@
+namespace Chainspace.Storage.Devices;
+
+/// <summary>
+/// The narrow device under the append log (STYLE.md §5): a set of numbered, fixed-size segments.
+/// A segment is created at its full size before use, so running out of space is an error at
+/// <see cref="CreateSegment"/> and never a fault inside a later write. Implementations:
+/// <see cref="MmapDevice"/> (files in a directory, memory-mapped), <see cref="MemoryDevice"/>
+/// (a byte array per segment) and <see cref="FaultyDevice"/> (a seeded fault-injecting decorator).
+/// A device is used by one log at a time; it is not thread-safe beyond what the log needs
+/// (segment flushes may run on another thread than the writes into a segment's memory).
+/// </summary>
+public interface IStorageDevice : IDisposable
+{
+    /// <summary>Where the segments live, for messages (a directory, or "memory:name").</summary>
+    string Location { get; }
+
+    /// <summary>The ids of the segments that exist, ascending. Half-created segments are not listed.</summary>
+    long[] ListSegments();
+
+    /// <summary>
+    /// Creates segment <paramref name="id"/> at <paramref name="length"/> bytes: zero but for its first bytes,
+    /// which are <paramref name="header"/>; its space reserved, and its header and its existence durable
+    /// (file and directory synced) before it returns, so a segment never exists without its header.
+    /// Throws <see cref="StorageFullException"/> when the space cannot be reserved, and leaves no segment
+    /// behind in that case.
+    /// </summary>
+    IStorageSegment CreateSegment(long id, int length, ReadOnlySpan<byte> header);
+
+    /// <summary>
+    /// Opens an existing segment. A segment shorter than <paramref name="length"/> (a truncated file) is
+    /// extended back to it with zeros; the log's recovery then sees a torn tail, not a short mapping.
+    /// </summary>
+    IStorageSegment OpenSegment(long id, int length);
+
+    /// <summary>Deletes a segment durably. The caller has disposed its handle.</summary>
+    void DeleteSegment(long id);
+
+    /// <summary>The name a segment has in messages: a file path for file devices.</summary>
+    string SegmentName(long id);
+}
+
+/// <summary>
+/// One segment's memory. Writes into <see cref="GetSpan"/> are volatile until a <see cref="Flush"/> covering
+/// them returns; reads see the latest writes. Flush throws <see cref="IOException"/> on a device error.
+/// </summary>
+public interface IStorageSegment : IDisposable
+{
+    long Id { get; }
+    string Name { get; }
+    int Length { get; }
+
+    /// <summary>A view of bytes [offset, offset + length) of the segment, valid until the segment is disposed.</summary>
+    Span<byte> GetSpan(int offset, int length);
+
+    /// <summary>Makes bytes [offset, offset + length) durable.</summary>
+    void Flush(int offset, int length);
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Chainspace.Storage.Devices;
+
+/// <summary>
+/// Segments as files in one directory (<c>segment-0000000042.log</c>), memory-mapped for reading and
+/// writing. A segment is created under a temporary name, its full size reserved with posix_fallocate
+/// (so a full disk fails here, with ENOSPC, and never later as SIGBUS inside a mapped write), its first
+/// bytes written and synced, then renamed into place and the directory synced.
+/// </summary>
+public sealed class MmapDevice : IStorageDevice
+{
+    private const string Prefix = "segment-";
+    private const string Suffix = ".log";
+    private const string TempSuffix = ".tmp";
+
+    private readonly List<string> _removedTemporaryFiles = new();
+
+    public MmapDevice(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Directory.CreateDirectory(directory);
+        Location = Path.GetFullPath(directory);
+        // A crash during CreateSegment leaves a temporary file that was never renamed into place:
+        // it holds nothing the log ever acknowledged.
+        foreach (string tmp in Directory.GetFiles(Location, Prefix + "*" + Suffix + TempSuffix))
+        {
+            File.Delete(tmp);
+            _removedTemporaryFiles.Add(tmp);
+        }
+        if (_removedTemporaryFiles.Count > 0) Posix.SyncDirectory(Location);
+    }
+
+    public string Location { get; }
+
+    /// <summary>Temporary files of interrupted segment creations, removed when this device was opened.</summary>
+    public IReadOnlyList<string> RemovedTemporaryFiles => _removedTemporaryFiles;
+
+    public string SegmentName(long id) => Path.Combine(Location, Prefix + id.ToString("D10", CultureInfo.InvariantCulture) + Suffix);
+
+    public long[] ListSegments()
+    {
+        var ids = new List<long>();
+        foreach (string path in Directory.GetFiles(Location, Prefix + "*" + Suffix))
+        {
+            string name = Path.GetFileName(path);
+            string digits = name[Prefix.Length..^Suffix.Length];
+            if (long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && SegmentName(id) == path) ids.Add(id);
+        }
+        ids.Sort();
+        return ids.ToArray();
+    }
+
+    public IStorageSegment CreateSegment(long id, int length, ReadOnlySpan<byte> header)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        if (header.Length > length) throw new ArgumentException("header is longer than the segment", nameof(header));
+        string path = SegmentName(id);
+        if (File.Exists(path)) throw new IOException($"segment '{path}' already exists");
+        string tmp = path + TempSuffix;
+        var file = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
+        try
+        {
+            Reserve(file, tmp, length);
+            if (!header.IsEmpty) RandomAccess.Write(file.SafeFileHandle, header, 0);
+            file.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            file.Dispose();
+            File.Delete(tmp);
+            throw;
+        }
+        file.Dispose();
+        File.Move(tmp, path);
+        Posix.SyncDirectory(Location);
+        return MmapSegment.Map(id, path, length);
+    }
+
+    public IStorageSegment OpenSegment(long id, int length)
+    {
+        string path = SegmentName(id);
+        long size = new FileInfo(path).Length;
+        if (size > length) throw new IOException($"segment '{path}' is {size} bytes, more than the configured segment size {length}");
+        if (size < length)
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
+            Reserve(file, path, length);
+            file.Flush(flushToDisk: true);
+        }
+        return MmapSegment.Map(id, path, length);
+    }
+
+    public void DeleteSegment(long id)
+    {
+        File.Delete(SegmentName(id));
+        Posix.SyncDirectory(Location);
+    }
+
+    public void Dispose()
+    {
+        // Segments own their mappings; the directory needs no closing.
+    }
+
+    /// <summary>Reserves [0, length) for the file: real blocks, all reading as zero.</summary>
+    private static void Reserve(FileStream file, string path, int length)
+    {
+        if (Posix.Available)
+        {
+            int fd = (int)file.SafeFileHandle.DangerousGetHandle();
+            int error;
+            do error = Posix.PosixFallocate(fd, 0, length);
+            while (error == Posix.EINTR);
+            if (error == 0) return;
+            if (error is Posix.ENOSPC or Posix.EFBIG) throw Full(path, length, error);
+            if (error != Posix.EOPNOTSUPP) throw new IOException($"cannot reserve {length} bytes for segment '{path}': {Posix.Describe(error)}");
+        }
+        WriteZeros(file, path, length);
+    }
+
+    /// <summary>Where fallocate is missing: write the zeros, which allocates the blocks just the same.</summary>
+    private static void WriteZeros(FileStream file, string path, int length)
+    {
+        long start = file.Length;
+        var zeros = new byte[Math.Min(1 << 20, length)];
+        try
+        {
+            for (long at = start; at < length; at += zeros.Length)
+            {
+                int n = (int)Math.Min(zeros.Length, length - at);
+                RandomAccess.Write(file.SafeFileHandle, zeros.AsSpan(0, n), at);
+            }
+        }
+        catch (IOException e) when ((e.HResult & 0xFFFF) == Posix.ENOSPC || e.Message.Contains("space", StringComparison.OrdinalIgnoreCase))
+        {
+            throw Full(path, length, Posix.ENOSPC, e);
+        }
+    }
+
+    private static StorageFullException Full(string path, int length, int errno, Exception? inner = null)
+    {
+        string free;
+        try
+        {
+            free = new DriveInfo(Path.GetDirectoryName(path)!).AvailableFreeSpace.ToString(CultureInfo.InvariantCulture) + " bytes";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            free = "unknown";
+        }
+        return new StorageFullException(
+            $"cannot create log segment '{path}': reserving {length} bytes failed with {Posix.Describe(errno)}; " +
+            $"free space on that file system: {free}. The existing segments are intact.", inner);
+    }
+}

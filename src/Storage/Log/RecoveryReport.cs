@@ -1,0 +1,44 @@
+using System.Text;
+
+namespace Chainspace.Storage.Log;
+
+/// <summary>What opening a log found, and precisely what it dropped.</summary>
+public sealed class RecoveryReport
+{
+    public required string Location { get; init; }
+    public bool CreatedNew { get; init; }
+    public int SegmentCount { get; init; }
+    public long RecordCount { get; init; }
+    public long FirstLsn { get; init; }
+    public long TailLsn { get; init; }
+    public ulong? LastSequence { get; init; }
+
+    /// <summary>The torn tail that was cut off, or null when the log ended cleanly.</summary>
+    public TornTail? TornTail { get; init; }
+
+    /// <summary>Segments after the tail that were deleted or emptied (they held only unacknowledged bytes, or nothing).</summary>
+    public IReadOnlyList<string> DiscardedSegments { get; init; } = [];
+
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.Append(CreatedNew ? "created new log at " : "recovered log at ").Append(Location)
+            .Append(": ").Append(SegmentCount).Append(" segment(s), ").Append(RecordCount).Append(" record(s), lsn ")
+            .Append(FirstLsn).Append("..").Append(TailLsn);
+        if (LastSequence is { } last) text.Append(", last sequence ").Append(last);
+        if (TornTail is { } torn) text.Append("; ").Append(torn);
+        if (DiscardedSegments.Count > 0) text.Append("; discarded ").Append(string.Join(", ", DiscardedSegments));
+        return text.ToString();
+    }
+}
+
+/// <summary>
+/// A torn tail: bytes from <see cref="Offset"/> of <see cref="File"/> on that were never acknowledged
+/// (no later record vouches for them), dropped and zeroed.
+/// </summary>
+public sealed record TornTail(string File, long Offset, long Lsn, long BytesDropped, int IntactRecordsDropped, string Reason)
+{
+    public override string ToString() =>
+        $"torn tail at '{File}' offset {Offset} (lsn {Lsn}): {Reason}; dropped {BytesDropped} byte(s)" +
+        (IntactRecordsDropped > 0 ? $", including {IntactRecordsDropped} intact record(s) written after the tear and never flushed" : "");
+}

@@ -1,0 +1,53 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Chainspace.Core;
+
+namespace Chainspace.Storage.Merkle;
+
+/// <summary>
+/// Domain-separated Merkle hashing (RFC 6962 style, with our preimage prefix): a leaf is
+/// H(0x00 ‖ version ‖ algorithm ‖ data) and an inner node H(0x01 ‖ version ‖ algorithm ‖ left ‖ right),
+/// so no leaf can pass for a node. The empty tree's root is H(0x01 ‖ version ‖ algorithm), a preimage
+/// no node has. Allocation-free (one-shot SHA-256 over a stack buffer; large leaves use a pooled one).
+/// </summary>
+public static class MerkleHash
+{
+    private const int StackLeafMax = 512;
+
+    public static readonly Hash256 Empty = ComputeEmpty();
+
+    public static Hash256 Leaf(ReadOnlySpan<byte> data)
+    {
+        int length = Hashing.PrefixSize + data.Length;
+        byte[]? rented = null;
+        Span<byte> preimage = length <= StackLeafMax ? stackalloc byte[StackLeafMax] : (rented = ArrayPool<byte>.Shared.Rent(length));
+        try
+        {
+            Hashing.WritePrefix(preimage, HashDomain.MerkleLeaf);
+            data.CopyTo(preimage[Hashing.PrefixSize..]);
+            return Hashing.Sha256(preimage[..length]);
+        }
+        finally
+        {
+            if (rented != null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    public static Hash256 Node(in Hash256 left, in Hash256 right)
+    {
+        Span<byte> preimage = stackalloc byte[Hashing.PrefixSize + 2 * Hash256.Size];
+        Hashing.WritePrefix(preimage, HashDomain.MerkleNode);
+        left.WriteTo(preimage[Hashing.PrefixSize..]);
+        right.WriteTo(preimage[(Hashing.PrefixSize + Hash256.Size)..]);
+        return Hashing.Sha256(preimage);
+    }
+
+    private static Hash256 ComputeEmpty()
+    {
+        Span<byte> preimage = stackalloc byte[Hashing.PrefixSize];
+        Hashing.WritePrefix(preimage, HashDomain.MerkleNode);
+        Span<byte> digest = stackalloc byte[Hash256.Size];
+        SHA256.HashData(preimage, digest);
+        return new Hash256(digest);
+    }
+}
