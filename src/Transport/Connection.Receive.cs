@@ -13,7 +13,7 @@ public abstract partial class Connection
     /// Every complete frame the receiver parses comes here, in order, from the receive loop. Returns false
     /// once the connection is closed, so the receiver stops parsing.
     /// </summary>
-    internal bool OnWireFrame(in FrameHeader header, ReadOnlySpan<byte> payload)
+    bool IFrameConsumer.OnWireFrame(in FrameHeader header, ReadOnlySpan<byte> payload)
     {
         switch (Volatile.Read(ref _state))
         {
@@ -31,6 +31,8 @@ public abstract partial class Connection
     }
 
     /// <summary>Closes on peer misbehaviour, logged as a warning with the reason; returns false for the parser.</summary>
+    bool IFrameConsumer.Reject(string reason) => Reject(reason);
+
     internal bool Reject(string reason)
     {
         Close(reason, TransportLogLevel.Warning);

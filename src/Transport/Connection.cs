@@ -11,7 +11,7 @@ namespace Chainspace.Transport;
 /// handshake, the gate that delivers only frames from an authenticated peer of the right cluster and of
 /// an allowed type, decompression, and close-once with a logged reason. Subclasses move bytes.
 /// </summary>
-public abstract partial class Connection : IFrameSink
+public abstract partial class Connection : IFrameSink, IFrameConsumer
 {
     private const int StateAwaitHello = 0;
     private const int StateAwaitProof = 1;

@@ -11,7 +11,7 @@ namespace Chainspace.Transport.Framing;
 /// </summary>
 internal sealed class FrameReceiver : IDisposable
 {
-    private readonly Connection _connection;
+    private readonly IFrameConsumer _connection;
     private readonly BufferPool _pool;
     private readonly int _frameBytesMax;
     private readonly int _wireBytesMax;
@@ -22,7 +22,7 @@ internal sealed class FrameReceiver : IDisposable
     private int _largeFilled;
     private int _largeTotal;
 
-    public FrameReceiver(Connection connection, BufferPool pool, TransportOptions options)
+    public FrameReceiver(IFrameConsumer connection, BufferPool pool, TransportOptions options)
     {
         _connection = connection;
         _pool = pool;
