@@ -62,7 +62,7 @@ public sealed class MmapDevice : IStorageDevice
         var file = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
         try
         {
-            Reserve(file, tmp, length);
+            Reserve(file, path, length);
             if (!header.IsEmpty) RandomAccess.Write(file.SafeFileHandle, header, 0);
             file.Flush(flushToDisk: true);
         }
