@@ -1,16 +1,17 @@
 using System.Buffers;
 using Chainspace.Core;
 using Chainspace.Core.Codec;
+using Chainspace.Storage.Objects;
 
 namespace Chainspace.Sbac;
 
 /// <summary>
 /// Snapshots and the state digest: what PBFT checkpoints agree on and what state transfer moves.
 ///
-/// Snapshot := u8 version ‖ u8 algorithm ‖ varint shard ‖ varint sequence ‖
-///             varint objectCount ‖ (Hash256 id ‖ u8 status ‖ [Hash256 lockedBy if locked]) × n ‖
-///             varint txCount ‖ (Hash256 txId ‖ u8 vote ‖ u8 final ‖ blob body) × m
-/// Entries ascend by id, so equal states give equal bytes; digest = H('S' ‖ v ‖ alg ‖ snapshot), which a
+/// Snapshot := u8 version ‖ u8 algorithm ‖ varint shard ‖ varint sequence ‖ blob objectStoreSnapshot ‖
+///             varint txCount ‖ (Hash256 txId ‖ u8 vote ‖ u8 final ‖ u8 holdsLocks ‖ blob body) × m
+/// The object store writes its own canonical snapshot; transactions ascend by id, so equal states give
+/// equal bytes; digest = H('S' ‖ v ‖ alg ‖ snapshot), which a
 /// replica receiving a snapshot can check against the stable checkpoint's digest. Built at checkpoints
 /// only (O(n log n)), never per transaction.
 /// </summary>
@@ -19,7 +20,6 @@ public sealed partial class ShardLedger
     public void WriteSnapshot(IBufferWriter<byte> output, ulong sequence)
     {
         Invariant.Check(!_inBatch);
-        var objects = _objects.Entries().ToList();
         var transactions = _transactions.OrderBy(kv => kv.Key).ToList();
         var header = output.GetSpan(2);
         header[0] = FormatVersion.V1;
@@ -27,28 +27,18 @@ public sealed partial class ShardLedger
         output.Advance(2);
         PutVarint(output, Shard);
         PutVarint(output, sequence);
-        PutVarint(output, (ulong)objects.Count);
-        foreach (var (id, status, lockedBy) in objects)
-        {
-            var span = output.GetSpan(1 + 2 * Hash256.Size);
-            id.WriteTo(span);
-            span[Hash256.Size] = (byte)status;
-            int length = Hash256.Size + 1;
-            if (status == ObjectStatus.Locked)
-            {
-                lockedBy.WriteTo(span[length..]);
-                length += Hash256.Size;
-            }
-            output.Advance(length);
-        }
+        byte[] objects = _objects.ToSnapshot(sequence);
+        PutVarint(output, (ulong)objects.Length);
+        output.Write(objects);
         PutVarint(output, (ulong)transactions.Count);
         foreach (var (txId, record) in transactions)
         {
-            var span = output.GetSpan(Hash256.Size + 2);
+            var span = output.GetSpan(Hash256.Size + 3);
             txId.WriteTo(span);
             span[Hash256.Size] = record.Vote is { } v ? (byte)v : (byte)0;
             span[Hash256.Size + 1] = record.Final is { } f ? (byte)f : (byte)0;
-            output.Advance(Hash256.Size + 2);
+            span[Hash256.Size + 2] = record.HoldsLocks ? (byte)1 : (byte)0;
+            output.Advance(Hash256.Size + 3);
             var body = record.Body is { } b ? b.AsSpan(0, record.BodyLength) : default;
             PutVarint(output, (ulong)body.Length);
             output.Write(body);
@@ -72,26 +62,31 @@ public sealed partial class ShardLedger
     public bool TryRestoreSnapshot(ReadOnlySpan<byte> snapshot, out ulong sequence, out CodecFailure failure)
     {
         Invariant.Check(!_inBatch);
-        sequence = 0;
-        if (!TryReadSnapshot(snapshot, apply: false, out sequence, out failure)) return false;
+        if (!TryReadSnapshot(snapshot, apply: false, out sequence, out _, out failure)) return false;
         foreach (var record in _transactions.Values)
         {
             if (record.Body is { } body) ArrayPool<byte>.Shared.Return(body);
         }
         _transactions.Clear();
-        _objects.Clear();
-        Invariant.Check(TryReadSnapshot(snapshot, apply: true, out sequence, out failure));
+        Invariant.Check(TryReadSnapshot(snapshot, apply: true, out sequence, out var objects, out failure));
+        _objects = objects!;
         _batchSequence = sequence;
         _batchVoteCount = _batchDecisionCount = 0;
+        _lockHolders = 0;
+        foreach (var record in _transactions.Values)
+        {
+            if (record.HoldsLocks) _lockHolders++;
+        }
         return true;
     }
 
-    private bool TryReadSnapshot(ReadOnlySpan<byte> snapshot, bool apply, out ulong sequence, out CodecFailure failure)
+    private bool TryReadSnapshot(ReadOnlySpan<byte> snapshot, bool apply, out ulong sequence, out ObjectStore? objects, out CodecFailure failure)
     {
         var r = new SpanReader(snapshot);
         sequence = 0;
+        objects = null;
         if (!r.TryReadFormatHeader() || !r.TryReadVarUInt64(out ulong shard) || !r.TryReadVarUInt64(out sequence)
-            || !r.TryReadVarUInt64(out ulong objectCount))
+            || !r.TryReadBlob(int.MaxValue, out var storeSnapshot))
         {
             failure = r.Failure;
             return false;
@@ -101,61 +96,49 @@ public sealed partial class ShardLedger
             failure = new CodecFailure(CodecError.InvalidValue, 2);
             return false;
         }
-        if (objectCount > (ulong)r.Remaining / (Hash256.Size + 1))
+        int storeOffset = r.Consumed - storeSnapshot.Length;
+        if (!ObjectStore.TryLoadSnapshot(storeSnapshot, out objects, out ulong storeSequence, out var storeFailure))
         {
-            failure = new CodecFailure(CodecError.Truncated, r.Consumed);
+            failure = storeFailure with { Offset = storeOffset + storeFailure.Offset };
+            return false;
+        }
+        if (storeSequence != sequence)
+        {
+            failure = new CodecFailure(CodecError.InvalidValue, storeOffset);
             return false;
         }
         Hash256 previous = default;
-        for (ulong i = 0; i < objectCount; i++)
-        {
-            int at = r.Consumed;
-            if (!r.TryReadHash(out var id) || !r.TryReadByte(out byte status))
-            {
-                failure = r.Failure;
-                return false;
-            }
-            if ((i > 0 && id.CompareTo(previous) <= 0) || status is 0 or > (byte)ObjectStatus.Inactive)
-            {
-                failure = new CodecFailure(CodecError.InvalidValue, at);
-                return false;
-            }
-            previous = id;
-            Hash256 lockedBy = default;
-            if (status == (byte)ObjectStatus.Locked && !r.TryReadHash(out lockedBy))
-            {
-                failure = r.Failure;
-                return false;
-            }
-            if (apply) _objects.Restore(id, (ObjectStatus)status, lockedBy);
-        }
-        if (!r.TryReadVarUInt64(out ulong txCount) || txCount > (ulong)r.Remaining / (Hash256.Size + 3))
+        if (!r.TryReadVarUInt64(out ulong txCount) || txCount > (ulong)r.Remaining / (Hash256.Size + 4))
         {
             failure = r.Failure.IsError ? r.Failure : new CodecFailure(CodecError.Truncated, r.Consumed);
             return false;
         }
+        int holders = 0;
         for (ulong i = 0; i < txCount; i++)
         {
             int at = r.Consumed;
             if (!r.TryReadHash(out var txId) || !r.TryReadByte(out byte vote) || !r.TryReadByte(out byte final)
-                || !r.TryReadBlob(_options.Limits.TransactionBytesMax, out var body))
+                || !r.TryReadByte(out byte holdsLocks) || !r.TryReadBlob(_options.Limits.TransactionBytesMax, out var body))
             {
                 failure = r.Failure;
                 return false;
             }
             if ((i > 0 && txId.CompareTo(previous) <= 0) || (vote != 0 && !DecisionExtensions.IsDefined(vote))
-                || (final != 0 && !DecisionExtensions.IsDefined(final)))
+                || (final != 0 && !DecisionExtensions.IsDefined(final)) || holdsLocks > 1
+                || (holdsLocks == 1 && (vote != (byte)Decision.Commit || final != 0)))
             {
                 failure = new CodecFailure(CodecError.InvalidValue, at);
                 return false;
             }
             previous = txId;
+            holders += holdsLocks;
             if (apply)
             {
                 var record = new TxRecord
                 {
                     Vote = vote == 0 ? null : (Decision)vote,
                     Final = final == 0 ? null : (Decision)final,
+                    HoldsLocks = holdsLocks == 1,
                 };
                 if (!body.IsEmpty)
                 {
@@ -165,6 +148,12 @@ public sealed partial class ShardLedger
                 }
                 _transactions[txId] = record;
             }
+        }
+        // The locks in the store and the transactions said to hold them must agree.
+        if (holders != objects!.LockingTransactions)
+        {
+            failure = new CodecFailure(CodecError.InvalidValue, storeOffset);
+            return false;
         }
         if (!r.TryExpectEnd())
         {

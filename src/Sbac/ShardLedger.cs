@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Chainspace.Core;
 using Chainspace.Core.Codec;
 using Chainspace.Core.Validation;
+using Chainspace.Storage.Objects;
 
 namespace Chainspace.Sbac;
 
@@ -56,10 +57,11 @@ public sealed partial class ShardLedger
         public Decision? Final;
         public byte[]? Body;       // pooled copy of T while undecided (Accept needs it; peers may fetch it)
         public int BodyLength;
+        public bool HoldsLocks;    // its commit vote locked objects here that its decision must release
     }
 
     private readonly ShardLedgerOptions _options;
-    private readonly IObjectTable _objects;
+    private ObjectStore _objects;
     private readonly IProofVerifier _verifier;
     private readonly ParsedTransaction _parsed;
     private readonly TransactionValidator _validator;
@@ -67,11 +69,13 @@ public sealed partial class ShardLedger
     private readonly VoteEntry[] _batchVotes;
     private readonly VoteEntry[] _batchDecisions;
     private readonly uint[] _shards;
+    private readonly Hash256[] _ids;          // scratch: the object ids one store command touches
+    private int _lockHolders;                  // transactions holding locks here (checked against the store)
     private int _batchVoteCount, _batchDecisionCount;
     private ulong _batchSequence;
     private bool _inBatch;
 
-    public ShardLedger(ShardLedgerOptions options, IObjectTable objects, IProofVerifier verifier)
+    public ShardLedger(ShardLedgerOptions options, ObjectStore objects, IProofVerifier verifier)
     {
         _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate();
         _objects = objects ?? throw new ArgumentNullException(nameof(objects));
@@ -82,10 +86,11 @@ public sealed partial class ShardLedger
         _batchVotes = new VoteEntry[options.BatchVotesMax];
         _batchDecisions = new VoteEntry[options.BatchVotesMax];
         _shards = new uint[options.Map.ShardCount];
+        _ids = new Hash256[options.Limits.ObjectsPerTransactionMax];
     }
 
     public ushort Shard => _options.Shard;
-    public IObjectTable Objects => _objects;
+    public ObjectStore Objects => _objects;
     public int TransactionCount => _transactions.Count;
 
     /// <summary>Votes cast by the current (or last) batch, in execution order: what the replica signs.</summary>
@@ -173,15 +178,14 @@ public sealed partial class ShardLedger
 
         ref var record = ref CollectionsMarshal.GetValueRefOrAddDefault(_transactions, txId, out _);
         record.Vote = vote;
-        if (vote == Decision.Commit) LockManagedObjects(tx, txId);
+        if (vote == Decision.Commit) record.HoldsLocks = LockManagedObjects(tx, txId);
         AddVote(txId, vote);
 
         if (concerned == 1)
         {
             // The only concerned shard: its vote is the decision (DESIGN.md, fast paths).
             if (vote == Decision.Commit) ApplyCommit(tx, txId);
-            record.Final = vote;
-            AddDecision(txId, vote);
+            Decide(ref record, txId, vote);
             return new LedgerReply(LedgerStatus.Decided, txId, vote);
         }
 
@@ -191,17 +195,31 @@ public sealed partial class ShardLedger
         return new LedgerReply(LedgerStatus.Voted, txId, vote);
     }
 
-    private void LockManagedObjects(in TransactionView tx, in Hash256 txId)
+    /// <summary>Locks T's inputs and references managed here; true if there were any.</summary>
+    private bool LockManagedObjects(in TransactionView tx, in Hash256 txId)
     {
+        int n = CollectManaged(tx, ObjectRole.Input, alsoReferences: true);
+        if (n == 0) return false;
+        // Fig. 2 has just found every one of them usable here, so the lock cannot fail.
+        Invariant.Check(_objects.TryLock(_ids.AsSpan(0, n), txId) == StoreResult.Ok);
+        _lockHolders++;
+        return true;
+    }
+
+    /// <summary>Distinct ids of T's free objects of a role that this shard manages, into <see cref="_ids"/>.</summary>
+    private int CollectManaged(in TransactionView tx, ObjectRole role, bool alsoReferences)
+    {
+        int n = 0;
         for (int i = 0; i < tx.ObjectCount; i++)
         {
             var o = tx.ObjectAt(i);
-            if (!o.IsFree || !Manages(o.Id)) continue;
-            var status = _objects.GetStatus(o.Id, out var owner);
-            if (status == ObjectStatus.Locked && owner == txId) continue;   // listed twice in T
-            Invariant.Check(status == ObjectStatus.Active);                   // Fig. 2 just said usable
-            _objects.Lock(o.Id, txId);
+            bool wanted = o.Role == role || (alsoReferences && o.Role == ObjectRole.Reference);
+            if (!wanted || !o.IsFree || !Manages(o.Id)) continue;
+            var id = o.Id;
+            if (_ids.AsSpan(0, n).Contains(id)) continue;
+            _ids[n++] = id;
         }
+        return n;
     }
 
     // ---------------------------------------------------------------- Accept
@@ -251,10 +269,7 @@ public sealed partial class ShardLedger
         }
         else if (record.Vote == Decision.Commit)
         {
-            var body = record.Body!.AsSpan(0, record.BodyLength);
-            Invariant.Check(_parsed.TryParse(body, out _));
-            _parsed.ComputeIds(body);
-            ReleaseLocks(_parsed.View(body), txId);
+            ReleaseLocks(txId);
         }
         Decide(ref record, txId, Decision.Abort);
         return new LedgerReply(LedgerStatus.Decided, txId, Decision.Abort);
@@ -262,31 +277,24 @@ public sealed partial class ShardLedger
 
     private void ApplyCommit(in TransactionView tx, in Hash256 txId)
     {
-        // Inputs first: an object both read and consumed by T ends consumed.
-        for (int i = 0; i < tx.ObjectCount; i++)
-        {
-            var o = tx.ObjectAt(i);
-            if (o.Role != ObjectRole.Input || !o.IsFree || !Manages(o.Id)) continue;
-            if (_objects.GetStatus(o.Id, out var owner) == ObjectStatus.Locked && owner == txId) _objects.Consume(o.Id, txId);
-        }
-        for (int i = 0; i < tx.ObjectCount; i++)
-        {
-            var o = tx.ObjectAt(i);
-            if (o.Role != ObjectRole.Reference || !o.IsFree || !Manages(o.Id)) continue;
-            if (_objects.GetStatus(o.Id, out var owner) == ObjectStatus.Locked && owner == txId) _objects.Unlock(o.Id, txId);
-        }
+        // Inputs are consumed; what stays locked after that (the references) is released.
+        int inputs = CollectManaged(tx, ObjectRole.Input, alsoReferences: false);
+        if (inputs > 0) Invariant.Check(_objects.Consume(_ids.AsSpan(0, inputs), txId) == StoreResult.Ok);
+        ReleaseLocks(txId);
         CreateManagedOutputs(tx);
     }
 
     private void CreateManagedOutputs(in TransactionView tx)
     {
+        int n = 0;
         for (int i = 0; i < tx.ObjectCount; i++)
         {
             var o = tx.ObjectAt(i);
             if (o.Role != ObjectRole.Output || !Manages(o.Id) || ConsumedWithin(tx, o.Id)) continue;
-            Invariant.Check(_objects.GetStatus(o.Id, out _) == ObjectStatus.Unknown);   // ids are fresh (Theorem 1)
-            _objects.Create(o.Id);
+            _ids[n++] = o.Id;
         }
+        // Ids are fresh (Theorem 1): a collision here would be a bug or a broken hash.
+        if (n > 0) Invariant.Check(_objects.Create(_ids.AsSpan(0, n)) == StoreResult.Ok);
     }
 
     /// <summary>An output that a later trace of the same T consumes never becomes active.</summary>
@@ -300,19 +308,16 @@ public sealed partial class ShardLedger
         return false;
     }
 
-    private void ReleaseLocks(in TransactionView tx, in Hash256 txId)
-    {
-        for (int i = 0; i < tx.ObjectCount; i++)
-        {
-            var o = tx.ObjectAt(i);
-            if (!o.IsFree || !Manages(o.Id)) continue;
-            if (_objects.GetStatus(o.Id, out var owner) == ObjectStatus.Locked && owner == txId) _objects.Unlock(o.Id, txId);
-        }
-    }
+    private void ReleaseLocks(in Hash256 txId) => _objects.Unlock(txId);
 
     private void Decide(ref TxRecord record, in Hash256 txId, Decision decision)
     {
         record.Final = decision;
+        if (record.HoldsLocks)
+        {
+            record.HoldsLocks = false;
+            _lockHolders--;
+        }
         if (record.Body is { } body)
         {
             ArrayPool<byte>.Shared.Return(body);
@@ -417,17 +422,23 @@ public sealed partial class ShardLedger
         _batchDecisions[_batchDecisionCount++] = new VoteEntry(txId, decision);
     }
 
-    /// <summary>Checks the ledger's own invariants (cheap enough to run after every simulated step).</summary>
+    /// <summary>
+    /// Checks the ledger against its store: every lock belongs to an undecided commit vote, so no lock
+    /// survives its transaction's decision. O(n): for tests and the simulator, not the hot path.
+    /// </summary>
     public void CheckInvariants()
     {
-        foreach (var (id, status, owner) in _objects.Entries())
+        Invariant.Check(!_inBatch);
+        Invariant.Check(_objects.LockingTransactions == _lockHolders);
+        int holders = 0;
+        foreach (var record in _transactions.Values)
         {
-            if (status != ObjectStatus.Locked) continue;
-            // No lock survives its transaction's decision, and every lock belongs to a commit vote.
-            Invariant.Check(_transactions.TryGetValue(owner, out var r));
-            Invariant.Check(r.Vote == Decision.Commit);
-            Invariant.Check(r.Final is null);
-            _ = id;
+            if (!record.HoldsLocks) continue;
+            holders++;
+            Invariant.Check(record.Vote == Decision.Commit);
+            Invariant.Check(record.Final is null);
         }
+        Invariant.Check(holders == _lockHolders);
+        _objects.CheckInvariants();
     }
 }

@@ -1,3 +1,4 @@
+using Chainspace.Storage.Objects;
 using System.Buffers;
 using Chainspace.Contracts;
 using Chainspace.Core;
@@ -15,7 +16,7 @@ public class ShardLedgerTests
 
     private sealed class Harness
     {
-        public readonly DictionaryObjectTable Objects = new();
+        public readonly ObjectStore Objects = new();
         public readonly ScriptedVerifier Verifier = new();
         public readonly ShardLedger Ledger;
         private ulong _sequence;
@@ -29,7 +30,7 @@ public class ShardLedgerTests
                 Contracts = new ContractRegistry(Dummy.Instance, CsCoin.Instance),
                 TransactionsCapacity = 64,
             }, Objects, Verifier);
-            foreach (var t in Tokens.Where(t => Map.ShardOf(t.Id) == shard)) Objects.Create(t.Id);
+            foreach (var t in Tokens.Where(t => Map.ShardOf(t.Id) == shard)) Objects.Create([t.Id]);
         }
 
         public LedgerReply Run(byte[] operation)
@@ -84,11 +85,11 @@ public class ShardLedgerTests
         var tx = Dummy.Spend([Shard0[0]]);
         var reply = h.Run(Prepare(tx));
         Assert.Equal(new LedgerReply(LedgerStatus.Decided, tx.Id, Decision.Commit), reply);
-        Assert.Equal(ObjectStatus.Inactive, h.Objects.GetStatus(Shard0[0].Id, out _));
+        Assert.Equal(ObjectState.Inactive, h.Objects.GetState(Shard0[0].Id, out _));
         foreach (var o in tx.Ids.AllOutputs.Where(o => Map.ShardOf(o.Id) == 0))
-            Assert.Equal(ObjectStatus.Active, h.Objects.GetStatus(o.Id, out _));
+            Assert.Equal(ObjectState.Active, h.Objects.GetState(o.Id, out _));
         foreach (var o in tx.Ids.AllOutputs.Where(o => Map.ShardOf(o.Id) == 1))
-            Assert.Equal(ObjectStatus.Unknown, h.Objects.GetStatus(o.Id, out _));   // created there by Create
+            Assert.Equal(ObjectState.Absent, h.Objects.GetState(o.Id, out _));   // created there by Create
         Assert.Equal([new VoteEntry(tx.Id, Decision.Commit)], h.Ledger.BatchVotes.ToArray());
         Assert.Equal([new VoteEntry(tx.Id, Decision.Commit)], h.Ledger.BatchDecisions.ToArray());
     }
@@ -101,7 +102,7 @@ public class ShardLedgerTests
         var second = Dummy.Spend([Shard0[0], Shard0[1]]);
         Assert.Equal(Decision.Commit, h.Run(Prepare(first)).Decision);
         Assert.Equal(Decision.Abort, h.Run(Prepare(second)).Decision);
-        Assert.Equal(ObjectStatus.Active, h.Objects.GetStatus(Shard0[1].Id, out _));   // abort locked nothing
+        Assert.Equal(ObjectState.Active, h.Objects.GetState(Shard0[1].Id, out _));   // abort locked nothing
     }
 
     [Fact]
@@ -111,7 +112,7 @@ public class ShardLedgerTests
         var tx = Dummy.Spend([Shard0[0], Shard1[0]]);
         var reply = h.Run(Prepare(tx));
         Assert.Equal(new LedgerReply(LedgerStatus.Voted, tx.Id, Decision.Commit), reply);
-        Assert.Equal(ObjectStatus.Locked, h.Objects.GetStatus(Shard0[0].Id, out var owner));
+        Assert.Equal(ObjectState.Locked, h.Objects.GetState(Shard0[0].Id, out var owner));
         Assert.Equal(tx.Id, owner);
         Assert.True(h.Ledger.TryGetPendingBody(tx.Id, out var body));
         Assert.Equal(tx.Encode(), body.ToArray());
@@ -143,10 +144,10 @@ public class ShardLedgerTests
         h.Run(Prepare(tx));
         h.Verifier.Allow(1, Decision.Commit, tx.Id);
         Assert.Equal(new LedgerReply(LedgerStatus.Decided, tx.Id, Decision.Commit), h.Run(Accept(tx, Decision.Commit, 1)));
-        Assert.Equal(ObjectStatus.Inactive, h.Objects.GetStatus(Shard0[0].Id, out _));
-        Assert.Equal(ObjectStatus.Unknown, h.Objects.GetStatus(Shard1[0].Id, out _));   // shard 1's business
+        Assert.Equal(ObjectState.Inactive, h.Objects.GetState(Shard0[0].Id, out _));
+        Assert.Equal(ObjectState.Absent, h.Objects.GetState(Shard1[0].Id, out _));   // shard 1's business
         foreach (var o in tx.Ids.AllOutputs.Where(o => Map.ShardOf(o.Id) == 0))
-            Assert.Equal(ObjectStatus.Active, h.Objects.GetStatus(o.Id, out _));
+            Assert.Equal(ObjectState.Active, h.Objects.GetState(o.Id, out _));
         Assert.False(h.Ledger.TryGetPendingBody(tx.Id, out _));
     }
 
@@ -161,7 +162,7 @@ public class ShardLedgerTests
         Assert.Equal(LedgerStatus.InvalidProof, h.Run(Accept(tx, Decision.Commit, 1)).Status);
         h.Verifier.Allow(1, Decision.Abort, tx.Id);
         Assert.Equal(LedgerStatus.InvalidProof, h.Run(Accept(tx, Decision.Commit, 1)).Status);
-        Assert.Equal(ObjectStatus.Locked, h.Objects.GetStatus(Shard0[0].Id, out _));
+        Assert.Equal(ObjectState.Locked, h.Objects.GetState(Shard0[0].Id, out _));
         Assert.True(h.Ledger.TryGetTransaction(tx.Id, out var vote, out var final));
         Assert.Equal(Decision.Commit, vote);
         Assert.Null(final);
@@ -175,7 +176,7 @@ public class ShardLedgerTests
         h.Run(Prepare(tx));
         h.Verifier.Allow(1, Decision.Abort, tx.Id);
         Assert.Equal(new LedgerReply(LedgerStatus.Decided, tx.Id, Decision.Abort), h.Run(Accept(tx, Decision.Abort, 1)));
-        Assert.Equal(ObjectStatus.Active, h.Objects.GetStatus(Shard0[0].Id, out _));
+        Assert.Equal(ObjectState.Active, h.Objects.GetState(Shard0[0].Id, out _));
         // The released object can now be spent by another transaction.
         Assert.Equal(Decision.Commit, h.Run(Prepare(Dummy.Spend([Shard0[0]]))).Decision);
     }
@@ -188,8 +189,8 @@ public class ShardLedgerTests
         var objects = Dummy.GenesisTokens("three", 64).ToArray();
         var in0 = objects.First(o => map3.ShardOf(o.Id) == 0);
         var in1 = objects.First(o => map3.ShardOf(o.Id) == 1);
-        var table = new DictionaryObjectTable();
-        table.Create(in0.Id);
+        var table = new ObjectStore(256);
+        table.Create([in0.Id]);
         var verifier = new ScriptedVerifier();
         var ledger = new ShardLedger(new ShardLedgerOptions
         {
@@ -200,10 +201,10 @@ public class ShardLedgerTests
         Assert.Equal(Decision.Commit, ledger.Execute(Prepare(tx)).Decision);
         verifier.Allow(2, Decision.Abort, tx.Id);
         Assert.Equal(LedgerStatus.InvalidProof, ledger.Execute(Accept(tx, Decision.Abort, 2)).Status);
-        Assert.Equal(ObjectStatus.Locked, table.GetStatus(in0.Id, out _));
+        Assert.Equal(ObjectState.Locked, table.GetState(in0.Id, out _));
         verifier.Allow(1, Decision.Abort, tx.Id);
         Assert.Equal(Decision.Abort, ledger.Execute(Accept(tx, Decision.Abort, 1)).Decision);
-        Assert.Equal(ObjectStatus.Active, table.GetStatus(in0.Id, out _));
+        Assert.Equal(ObjectState.Active, table.GetState(in0.Id, out _));
         ledger.EndBatch(1);
         ledger.CheckInvariants();
     }
@@ -230,7 +231,7 @@ public class ShardLedgerTests
         h.Verifier.Allow(1, Decision.Abort, tx.Id);
         Assert.Equal(Decision.Abort, h.Run(Accept(tx, Decision.Abort, 1)).Decision);
         Assert.Equal(new LedgerReply(LedgerStatus.Decided, tx.Id, Decision.Abort), h.Run(Prepare(tx)));
-        Assert.Equal(ObjectStatus.Active, h.Objects.GetStatus(Shard0[0].Id, out _));   // never locked
+        Assert.Equal(ObjectState.Active, h.Objects.GetState(Shard0[0].Id, out _));   // never locked
     }
 
     [Fact]
@@ -256,7 +257,7 @@ public class ShardLedgerTests
         h.Verifier.Allow(0, Decision.Commit, tx.Id);
         Assert.Equal(new LedgerReply(LedgerStatus.Decided, tx.Id, Decision.Commit), h.Run(Create(tx, 0)));
         foreach (var o in tx.Ids.AllOutputs.Where(o => Map.ShardOf(o.Id) == 1))
-            Assert.Equal(ObjectStatus.Active, h.Objects.GetStatus(o.Id, out _));
+            Assert.Equal(ObjectState.Active, h.Objects.GetState(o.Id, out _));
         // Replayed Create: decided once, nothing created twice.
         Assert.Equal(new LedgerReply(LedgerStatus.Decided, tx.Id, Decision.Commit), h.Run(Create(tx, 0)));
     }
@@ -269,7 +270,7 @@ public class ShardLedgerTests
         h.Verifier.Allow(0, Decision.Commit, tx.Id);
         h.Verifier.Allow(1, Decision.Commit, tx.Id);
         Assert.Equal(LedgerStatus.InvalidProof, h.Run(Create(tx, 0, 1)).Status);
-        Assert.Equal(ObjectStatus.Active, h.Objects.GetStatus(Shard0[0].Id, out _));
+        Assert.Equal(ObjectState.Active, h.Objects.GetState(Shard0[0].Id, out _));
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using Chainspace.Storage.Objects;
 using System.Buffers;
 using Chainspace.Contracts;
 using Chainspace.Core;
@@ -12,10 +13,10 @@ public class SnapshotTests
     private static readonly ShardMap Map = new(2);
     private static readonly ChainObject[] Tokens = Dummy.GenesisTokens("snap", 32).ToArray();
 
-    private static (ShardLedger Ledger, DictionaryObjectTable Objects) NewLedger()
+    private static (ShardLedger Ledger, ObjectStore Objects) NewLedger()
     {
-        var objects = new DictionaryObjectTable();
-        foreach (var t in Tokens.Where(t => Map.ShardOf(t.Id) == 0)) objects.Create(t.Id);
+        var objects = new ObjectStore(256);
+        foreach (var t in Tokens.Where(t => Map.ShardOf(t.Id) == 0)) objects.Create([t.Id]);
         var ledger = new ShardLedger(new ShardLedgerOptions
         {
             Shard = 0, Map = Map, Contracts = new ContractRegistry(Dummy.Instance), TransactionsCapacity = 64,
@@ -39,7 +40,7 @@ public class SnapshotTests
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static (ShardLedger, DictionaryObjectTable) WithHistory()
+    private static (ShardLedger, ObjectStore) WithHistory()
     {
         var (ledger, objects) = NewLedger();
         var mine = Tokens.Where(t => Map.ShardOf(t.Id) == 0).ToArray();
@@ -62,7 +63,8 @@ public class SnapshotTests
         Assert.Equal(ShardLedger.DigestOf(snapshot), target.StateDigest(2));
         Assert.Equal(source.TransactionCount, target.TransactionCount);
         target.CheckInvariants();
-        Assert.Contains(objects.Entries(), e => e.Status == ObjectStatus.Locked);
+        Assert.Equal(1, target.Objects.LockingTransactions);   // the restored ledger owns a new store
+        Assert.NotSame(objects, target.Objects);
     }
 
     [Fact]
