@@ -68,6 +68,8 @@ public sealed partial class ShardLedger
     private readonly Dictionary<Hash256, TxRecord> _transactions;
     private readonly VoteEntry[] _batchVotes;
     private readonly VoteEntry[] _batchDecisions;
+    private readonly uint[] _batchVoteShards;       // per vote: its concerned shards, ShardCount slots each
+    private readonly int[] _batchVoteShardCounts;
     private readonly uint[] _shards;
     private readonly Hash256[] _ids;          // scratch: the object ids one store command touches
     private int _lockHolders;                  // transactions holding locks here (checked against the store)
@@ -85,11 +87,15 @@ public sealed partial class ShardLedger
         _transactions = new Dictionary<Hash256, TxRecord>(options.TransactionsCapacity);
         _batchVotes = new VoteEntry[options.BatchVotesMax];
         _batchDecisions = new VoteEntry[options.BatchVotesMax];
+        _batchVoteShards = new uint[options.BatchVotesMax * (int)options.Map.ShardCount];
+        _batchVoteShardCounts = new int[options.BatchVotesMax];
         _shards = new uint[options.Map.ShardCount];
         _ids = new Hash256[options.Limits.ObjectsPerTransactionMax];
     }
 
     public ushort Shard => _options.Shard;
+    public uint ShardCount => _options.Map.ShardCount;
+    public int BatchVotesCapacity => _batchVotes.Length;
     public ObjectStore Objects => _objects;
     public int TransactionCount => _transactions.Count;
 
@@ -98,6 +104,14 @@ public sealed partial class ShardLedger
     /// <summary>Decisions reached by the current (or last) batch, in execution order.</summary>
     public ReadOnlySpan<VoteEntry> BatchDecisions => _batchDecisions.AsSpan(0, _batchDecisionCount);
     public ulong BatchSequence => _batchSequence;
+
+    /// <summary>Φ(T) of the vote at <paramref name="index"/> of <see cref="BatchVotes"/>: where that vote must go.</summary>
+    public ReadOnlySpan<uint> ConcernedShardsOfVote(int index)
+    {
+        Invariant.Check((uint)index < (uint)_batchVoteCount);
+        int stride = (int)_options.Map.ShardCount;
+        return _batchVoteShards.AsSpan(index * stride, _batchVoteShardCounts[index]);
+    }
 
     public void BeginBatch(ulong sequence)
     {
@@ -179,7 +193,7 @@ public sealed partial class ShardLedger
         ref var record = ref CollectionsMarshal.GetValueRefOrAddDefault(_transactions, txId, out _);
         record.Vote = vote;
         if (vote == Decision.Commit) record.HoldsLocks = LockManagedObjects(tx, txId);
-        AddVote(txId, vote);
+        AddVote(txId, vote, _shards.AsSpan(0, concerned));
 
         if (concerned == 1)
         {
@@ -410,9 +424,12 @@ public sealed partial class ShardLedger
         return false;
     }
 
-    private void AddVote(in Hash256 txId, Decision vote)
+    private void AddVote(in Hash256 txId, Decision vote, ReadOnlySpan<uint> concerned)
     {
         Invariant.Check(_batchVoteCount < _batchVotes.Length);
+        int stride = (int)_options.Map.ShardCount;
+        concerned.CopyTo(_batchVoteShards.AsSpan(_batchVoteCount * stride, stride));
+        _batchVoteShardCounts[_batchVoteCount] = concerned.Length;
         _batchVotes[_batchVoteCount++] = new VoteEntry(txId, vote);
     }
 
