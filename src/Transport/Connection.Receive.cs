@@ -33,6 +33,11 @@ public abstract partial class Connection
     /// <summary>Closes on peer misbehaviour, logged as a warning with the reason; returns false for the parser.</summary>
     bool IFrameConsumer.Reject(string reason) => Reject(reason);
 
+    /// <summary>Handshake frames are a hello or a signature; anything longer before authentication is hostile.</summary>
+    private const int HandshakePayloadBytesMax = 256;
+
+    int IFrameConsumer.PayloadBytesLimit => Volatile.Read(ref _state) == StateEstablished ? int.MaxValue : HandshakePayloadBytesMax;
+
     internal bool Reject(string reason)
     {
         Close(reason, TransportLogLevel.Warning);

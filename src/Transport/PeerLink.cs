@@ -60,6 +60,11 @@ public sealed class PeerLink : IFrameSink, IAsyncDisposable
             {
                 break;
             }
+            catch (ObjectDisposedException)
+            {
+                // The transport was disposed under the link: nothing left to connect with.
+                break;
+            }
             catch (Exception e) when (e is IOException or TimeoutException or System.Net.Sockets.SocketException or OperationCanceledException)
             {
                 _transport.Options.Logger?.Invoke(TransportLogLevel.Debug, $"link to {Peer}: connect failed: {e.Message}; retry in {delay.TotalMilliseconds:F0} ms");

@@ -40,8 +40,8 @@ public sealed record TransportOptions
     /// <summary>Pooled blocks allocated per size class at startup, up to the receive-buffer class.</summary>
     public int PoolBlocksPreallocated { get; init; } = 8;
 
-    /// <summary>Size of the blocks the send pipe is built from.</summary>
-    public int SendSegmentBytes { get; init; } = 16 * 1024;
+    /// <summary>Size of the blocks the send pipe is built from; one send syscall writes at most one block.</summary>
+    public int SendSegmentBytes { get; init; } = 64 * 1024;
 
     public TransportLogger? Logger { get; init; }
 

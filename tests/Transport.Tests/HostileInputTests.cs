@@ -63,6 +63,19 @@ public abstract class HostileInputTests : TransportTestBase
     }
 
     [Fact]
+    public async Task LongFrameBeforeAuthentication_ConnectionClosedWithReason()
+    {
+        var setup = await StartWithHealthyPeer();
+        using var raw = await RawPeer.Connect(setup.EndPoint);
+        var header = new byte[FrameHeader.Size];
+        BinaryPrimitives.WriteInt32LittleEndian(header, 100_000);
+        header[4] = FrameHeader.HelloType;
+        raw.Send(header);
+        await AssertClosedWithReason(raw, "over the maximum 256 before authentication");
+        await AssertHealthyStillWorks(setup);
+    }
+
+    [Fact]
     public async Task LengthOverMaximumAfterHandshake_ConnectionClosedWithReason()
     {
         var setup = await StartWithHealthyPeer();

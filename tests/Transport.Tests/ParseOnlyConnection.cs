@@ -11,6 +11,7 @@ internal sealed class ParseOnlyConnection : IFrameConsumer
     public FrameReceiver Receiver { get; }
     public List<byte[]> Frames { get; } = new();
     public string? Rejected { get; private set; }
+    public int PayloadBytesLimit { get; set; } = int.MaxValue;
 
     public bool OnWireFrame(in FrameHeader header, ReadOnlySpan<byte> payload)
     {

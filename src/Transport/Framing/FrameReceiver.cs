@@ -75,6 +75,8 @@ internal sealed class FrameReceiver : IDisposable
             var status = FrameHeader.TryRead(available, _frameBytesMax, _wireBytesMax, out var header, out var error);
             if (status == DecodeStatus.Malformed) return _connection.Reject(error!);
             if (status == DecodeStatus.NeedMoreData) break;
+            if (header.PayloadLength > _connection.PayloadBytesLimit)
+                return _connection.Reject($"frame length {header.PayloadLength} over the maximum {_connection.PayloadBytesLimit} before authentication");
             needed = header.WireLength;
             if (available.Length >= needed)
             {

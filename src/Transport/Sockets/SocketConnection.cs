@@ -102,14 +102,16 @@ internal sealed class SocketConnection : Connection
                 var result = await reader.ReadAsync();
                 if (result.IsCanceled) return;
                 var buffer = result.Buffer;
-                var batch = SocketSender.TakeBatch(buffer);
-                if (!batch.IsEmpty)
+                var segment = SocketSender.FirstSegment(buffer);
+                long sent = 0;
+                if (!segment.IsEmpty)
                 {
-                    await _sender.SendAsync(_socket, batch);
-                    Interlocked.Add(ref _queuedBytes, -batch.Length);
+                    sent = await _sender.SendAsync(_socket, segment);
+                    Interlocked.Add(ref _queuedBytes, -sent);
                 }
-                reader.AdvanceTo(batch.End);
-                if (result.IsCompleted && batch.Length == buffer.Length) return;
+                // Consume exactly what the socket took; the rest is read again on the next turn.
+                reader.AdvanceTo(buffer.Slice(0, sent).End);
+                if (result.IsCompleted && sent == buffer.Length) return;
             }
         }
         catch (SocketException e)

@@ -6,51 +6,26 @@ using System.Runtime.InteropServices;
 namespace Chainspace.Transport.Sockets;
 
 /// <summary>
-/// Sends a run of pipe segments with one syscall: a single segment as a buffer, several as a reused
-/// buffer list (scatter/gather). The list is kept within the runtime's on-stack iovec limit, because
-/// beyond it each send allocates its handle and iovec arrays.
+/// Sends one pipe segment per syscall. A segment (<see cref="TransportOptions.SendSegmentBytes"/>, 64 KiB
+/// by default) already holds every frame queued into it, e.g. ~480 frames of 128 B. Scatter/gather over
+/// several segments (SocketAsyncEventArgs.BufferList) was measured to allocate GCHandle[] and IOVector[]
+/// arrays per send on Linux, so the send loop stays on single buffers and zero bytes per frame.
 /// </summary>
 internal sealed class SocketSender : SocketAwaitableEventArgs
 {
-    /// <summary>The runtime pins and describes up to this many segments on the stack (SocketPal.Unix IovStackThreshold).</summary>
-    public const int SegmentsPerSendMax = 8;
-    private readonly List<ArraySegment<byte>> _bufferList = new(SegmentsPerSendMax);
-
     public SocketSender(PipeScheduler scheduler) : base(scheduler) { }
 
-    /// <summary>The prefix of <paramref name="buffer"/> one send covers: at most <see cref="SegmentsPerSendMax"/> segments.</summary>
-    public static ReadOnlySequence<byte> TakeBatch(in ReadOnlySequence<byte> buffer)
+    /// <summary>The first non-empty segment of <paramref name="buffer"/>: what one send writes.</summary>
+    public static ReadOnlyMemory<byte> FirstSegment(in ReadOnlySequence<byte> buffer)
     {
-        if (buffer.IsSingleSegment) return buffer;
-        int segments = 0;
-        long bytes = 0;
         foreach (var memory in buffer)
-        {
-            if (memory.IsEmpty) continue;
-            if (++segments > SegmentsPerSendMax) break;
-            bytes += memory.Length;
-        }
-        return buffer.Slice(0, bytes);
+            if (!memory.IsEmpty) return memory;
+        return default;
     }
 
-    public SocketAwaitableEventArgs SendAsync(Socket socket, in ReadOnlySequence<byte> batch)
+    public SocketAwaitableEventArgs SendAsync(Socket socket, ReadOnlyMemory<byte> segment)
     {
-        if (batch.IsSingleSegment)
-        {
-            if (BufferList is not null) BufferList = null;
-            SetBuffer(MemoryMarshal.AsMemory(batch.First));
-        }
-        else
-        {
-            if (!MemoryBuffer.Equals(Memory<byte>.Empty)) SetBuffer(null, 0, 0);
-            _bufferList.Clear();
-            foreach (var segment in batch)
-            {
-                if (!MemoryMarshal.TryGetArray(segment, out var array)) throw new InvalidOperationException("send segments must be array-backed");
-                _bufferList.Add(array);
-            }
-            BufferList = _bufferList;
-        }
+        SetBuffer(MemoryMarshal.AsMemory(segment));
         if (!socket.SendAsync(this)) CompleteSynchronously();
         return this;
     }
