@@ -70,6 +70,8 @@ public sealed partial class ShardLedger
     private readonly VoteEntry[] _batchDecisions;
     private readonly uint[] _batchVoteShards;       // per vote: its concerned shards, ShardCount slots each
     private readonly int[] _batchVoteShardCounts;
+    private readonly ArrayBufferWriter<byte> _batchBodies = new(64 * 1024);   // this batch's voted bodies, reused
+    private readonly (int Offset, int Length)[] _batchVoteBodies;
     private readonly uint[] _shards;
     private readonly Hash256[] _ids;          // scratch: the object ids one store command touches
     private int _lockHolders;                  // transactions holding locks here (checked against the store)
@@ -89,6 +91,7 @@ public sealed partial class ShardLedger
         _batchDecisions = new VoteEntry[options.BatchVotesMax];
         _batchVoteShards = new uint[options.BatchVotesMax * (int)options.Map.ShardCount];
         _batchVoteShardCounts = new int[options.BatchVotesMax];
+        _batchVoteBodies = new (int, int)[options.BatchVotesMax];
         _shards = new uint[options.Map.ShardCount];
         _ids = new Hash256[options.Limits.ObjectsPerTransactionMax];
     }
@@ -105,6 +108,15 @@ public sealed partial class ShardLedger
     public ReadOnlySpan<VoteEntry> BatchDecisions => _batchDecisions.AsSpan(0, _batchDecisionCount);
     public ulong BatchSequence => _batchSequence;
 
+    /// <summary>The body of the transaction voted on at <paramref name="index"/> of <see cref="BatchVotes"/>
+    /// (valid until the next batch): what an initiator needs for Accept and Create.</summary>
+    public ReadOnlySpan<byte> BodyOfVote(int index)
+    {
+        Invariant.Check((uint)index < (uint)_batchVoteCount);
+        var (offset, length) = _batchVoteBodies[index];
+        return _batchBodies.WrittenSpan.Slice(offset, length);
+    }
+
     /// <summary>Φ(T) of the vote at <paramref name="index"/> of <see cref="BatchVotes"/>: where that vote must go.</summary>
     public ReadOnlySpan<uint> ConcernedShardsOfVote(int index)
     {
@@ -120,6 +132,7 @@ public sealed partial class ShardLedger
         _inBatch = true;
         _batchSequence = sequence;
         _batchVoteCount = _batchDecisionCount = 0;
+        _batchBodies.ResetWrittenCount();
     }
 
     public void EndBatch(ulong sequence)
@@ -193,7 +206,7 @@ public sealed partial class ShardLedger
         ref var record = ref CollectionsMarshal.GetValueRefOrAddDefault(_transactions, txId, out _);
         record.Vote = vote;
         if (vote == Decision.Commit) record.HoldsLocks = LockManagedObjects(tx, txId);
-        AddVote(txId, vote, _shards.AsSpan(0, concerned));
+        AddVote(txId, vote, _shards.AsSpan(0, concerned), body);
 
         if (concerned == 1)
         {
@@ -424,9 +437,11 @@ public sealed partial class ShardLedger
         return false;
     }
 
-    private void AddVote(in Hash256 txId, Decision vote, ReadOnlySpan<uint> concerned)
+    private void AddVote(in Hash256 txId, Decision vote, ReadOnlySpan<uint> concerned, ReadOnlySpan<byte> body)
     {
         Invariant.Check(_batchVoteCount < _batchVotes.Length);
+        _batchVoteBodies[_batchVoteCount] = (_batchBodies.WrittenCount, body.Length);
+        _batchBodies.Write(body);
         int stride = (int)_options.Map.ShardCount;
         concerned.CopyTo(_batchVoteShards.AsSpan(_batchVoteCount * stride, stride));
         _batchVoteShardCounts[_batchVoteCount] = concerned.Length;

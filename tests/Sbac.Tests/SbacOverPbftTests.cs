@@ -26,6 +26,9 @@ public sealed class SbacOverPbftTests
 
     private readonly Replica[,] _replicas = new Replica[Shards, N];
     private readonly SbacStateMachine[,] _apps = new SbacStateMachine[Shards, N];
+    private readonly SbacInitiator[,] _initiators = new SbacInitiator[Shards, N];
+    private readonly ulong[,] _executed = new ulong[Shards, N];
+    private bool _useInitiators;
     private readonly Outbox _outbox = new();
     private readonly Queue<(int Shard, int To, int From, byte[] Payload)> _network = new();
     private readonly List<byte[]> _votes = [];
@@ -50,6 +53,7 @@ public sealed class SbacOverPbftTests
                 }, store, verifier);
                 _apps[s, r] = new SbacStateMachine(ledger, new VoteSigner(Local.Config, id, signer), new SbacOutbox());
                 _replicas[s, r] = new Replica(Local.Config, id, signer, _apps[s, r], new ReplicaOptions());
+                _initiators[s, r] = new SbacInitiator(Local.Config, id, verifier, new InitiatorOptions { BackupDelayTicks = 5, RetryDelayTicks = 10 });
             }
         }
     }
@@ -57,10 +61,10 @@ public sealed class SbacOverPbftTests
     private static ChainObject In(int shard, int k) => Tokens.Where(t => Local.Config.ShardMap.ShardOf(t.Id) == shard).ElementAt(k);
 
     /// <summary>The client sends the command to every replica of the shard (as the client library does on timeout).</summary>
-    private void Submit(int shard, ReadOnlySpan<byte> operation)
+    private void Submit(int shard, ReadOnlySpan<byte> operation, ulong client = 7)
     {
         var request = new byte[Wire.RequestLengthMax(operation.Length)];
-        int length = Wire.WriteRequest(request, client: 7, ++_requestNumber, operation);
+        int length = Wire.WriteRequest(request, client, ++_requestNumber, operation);
         for (int r = 0; r < N; r++) Step(shard, r, Input.ClientRequest(request.AsSpan(0, length)));
     }
 
@@ -91,13 +95,58 @@ public sealed class SbacOverPbftTests
             }
         }
         var app = _apps[shard, replica].Outbox;
+        var deliveries = new List<(uint Shard, byte[] Payload)>();
         for (int i = 0; i < app.Count; i++)
         {
             var o = app[i];
-            if (o.Kind == SbacOutputKind.VotesToShard) _votes.Add(app.Payload(o).ToArray());
+            if (o.Kind == SbacOutputKind.VotesToShard)
+            {
+                _votes.Add(app.Payload(o).ToArray());
+                deliveries.Add((o.Shard, app.Payload(o).ToArray()));
+            }
         }
         app.Clear();
+        if (_useInitiators) DriveInitiators(shard, replica, deliveries);
         if (persisted > 0) Step(shard, replica, Input.PersistCompleted(persisted));
+    }
+
+    /// <summary>Runs the initiators the way a node does: executed batches, votes to their shards, actions.</summary>
+    private void DriveInitiators(int shard, int replica, List<(uint Shard, byte[] Payload)> deliveries)
+    {
+        var ledger = _apps[shard, replica].Ledger;
+        var initiator = _initiators[shard, replica];
+        if (ledger.BatchSequence != _executed[shard, replica])
+        {
+            _executed[shard, replica] = ledger.BatchSequence;
+            initiator.OnBatchExecuted(ledger, _replicas[shard, replica].IsPrimary);
+        }
+        var from = new NodeId((ushort)shard, (ushort)replica);
+        foreach (var (target, payload) in deliveries)
+            for (int r = 0; r < N; r++)
+            {
+                _initiators[target, r].OnVotes(payload, from, _apps[target, r].Ledger, _replicas[target, r].IsPrimary);
+                Act((int)target, r);
+            }
+        Act(shard, replica);
+    }
+
+    private void Act(int shard, int replica)
+    {
+        var initiator = _initiators[shard, replica];
+        var actions = initiator.Actions.ToArray();
+        initiator.ClearActions();
+        foreach (var a in actions)
+        {
+            if (a.Kind == InitiatorActionKind.SubmitCommand)
+            {
+                Submit((int)a.Shard, a.Payload, ClientIds.ForReplica(new NodeId((ushort)shard, (ushort)replica)));
+            }
+            else if (_apps[a.Node.Shard, a.Node.Replica].Ledger.TryGetPendingBody(a.TransactionId, out var body))
+            {
+                initiator.OnBody(a.TransactionId, body, _replicas[shard, replica].IsPrimary);
+                Act(shard, replica);
+            }
+        }
     }
 
     /// <summary>Delivers messages and ticks until nothing moves (bounded).</summary>
@@ -110,7 +159,13 @@ public sealed class SbacOverPbftTests
                 var (shard, to, from, payload) = _network.Dequeue();
                 Step(shard, to, Input.Message(from, payload));
             }
-            for (int s = 0; s < Shards; s++) for (int r = 0; r < N; r++) Step(s, r, Input.Tick());
+            for (int s = 0; s < Shards; s++) for (int r = 0; r < N; r++)
+            {
+                Step(s, r, Input.Tick());
+                if (!_useInitiators) continue;
+                _initiators[s, r].OnTick(_replicas[s, r].IsPrimary);
+                Act(s, r);
+            }
             if (_network.Count == 0 && round > 20) return;
         }
     }
@@ -212,6 +267,39 @@ public sealed class SbacOverPbftTests
             Assert.Equal(ObjectState.Active, _apps[0, r].Ledger.Objects.GetState(In(0, 3).Id));   // the abort released it
             Assert.Equal(0, _apps[0, r].Ledger.Objects.LockingTransactions);
             Assert.Equal(0, _apps[1, r].Ledger.Objects.LockingTransactions);
+        }
+    }
+
+    [Fact]
+    public void SbacOverPbft_ClientPreparesInOneShardOnly_OtherShardPreparesImplicitlyAndBothCommit()
+    {
+        _useInitiators = true;
+        var tx = Dummy.Spend([In(0, 4), In(1, 4)]);
+        Submit(0, PrepareOf(tx));   // the client walks away after one shard
+        Run();
+        AssertEveryReplica(0, tx, Decision.Commit);
+        AssertEveryReplica(1, tx, Decision.Commit);
+        for (int r = 0; r < N; r++)
+        {
+            Assert.Equal(ObjectState.Inactive, _apps[1, r].Ledger.Objects.GetState(In(1, 4).Id));
+            Assert.Equal(0, _apps[0, r].Ledger.Objects.LockingTransactions);
+        }
+    }
+
+    [Fact]
+    public void SbacOverPbft_OutputsInAShardNotConcerned_AreCreatedThere()
+    {
+        _useInitiators = true;
+        var tx = Enumerable.Range(5, 20).Select(k => Dummy.Spend([In(0, k)]))
+            .First(t => t.Ids.AllOutputs.Any(o => Local.Config.ShardMap.ShardOf(o.Id) == 1));
+        Submit(0, PrepareOf(tx));
+        Run();
+        AssertEveryReplica(0, tx, Decision.Commit);
+        AssertEveryReplica(1, tx, Decision.Commit);   // decided there through Create
+        foreach (var o in tx.Ids.AllOutputs)
+        {
+            int shard = (int)Local.Config.ShardMap.ShardOf(o.Id);
+            for (int r = 0; r < N; r++) Assert.Equal(ObjectState.Active, _apps[shard, r].Ledger.Objects.GetState(o.Id));
         }
     }
 }
