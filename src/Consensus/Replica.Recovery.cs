@@ -216,7 +216,7 @@ public sealed partial class Replica
         if (slot.FirstRecordId == 0) slot.FirstRecordId = id;
         if (!slot.HasPrePrepare || slot.View != view || slot.Digest != digest) slot.BeginView(view, digest, sig);
         if (hasBody == 1 && !slot.HasBody) slot.SetBody(body);
-        if (view == _view && _ctx.Primary(view) != _self)
+        if (view == _view && _viewActive && _ctx.Primary(view) != _self)
         {
             // The record is durable, so our prepare may count (and be resent) as if just sent.
             Statement.Sign(_signer, StatementKind.Prepare, _ctx, view, seq, digest, _self, slot.OwnPrepareSignature);

@@ -102,7 +102,7 @@ public sealed partial class Replica
         if (!ValidateViewChange(vc)) return;
         _viewChanges[vc.Replica] = vc;
         if (vc.NewView > _view) TryJoinHigherView(outbox);
-        else OnViewChangeQuorum(outbox);
+        OnViewChangeQuorum(outbox);
     }
 
     /// <summary>Signature, checkpoint proof and every prepared certificate; counts the reason on failure.</summary>
@@ -138,20 +138,23 @@ public sealed partial class Replica
         if (count >= _ctx.WeakQuorum) StartViewChange(smallest, outbox);
     }
 
-    /// <summary>2f+1 view changes for our view: start the view-change timer; the new primary sends NEW-VIEW.</summary>
+    /// <summary>2f+1 replicas have left the old view: start the view-change timer. Replicas already asking
+    /// for a later view count too (they will never serve the old one), otherwise a Byzantine replica that
+    /// withholds its view change could strand the others one view behind a replica that moved on.
+    /// The new primary needs 2f+1 view changes for exactly this view to build NEW-VIEW.</summary>
     private void OnViewChangeQuorum(Outbox outbox)
     {
-        if (_viewActive || CountViewChanges(_view) < _ctx.Quorum) return;
+        if (_viewActive || CountViewChanges(_view, orLater: true) < _ctx.Quorum) return;
         if (_viewChangeDeadline == 0) _viewChangeDeadline = _now + _viewChangeTimeout;
-        if (IsPrimary) SendNewView(outbox);
+        if (IsPrimary && CountViewChanges(_view, orLater: false) >= _ctx.Quorum) SendNewView(outbox);
     }
 
-    private int CountViewChanges(ulong view)
+    private int CountViewChanges(ulong view, bool orLater)
     {
         int count = 0;
         foreach (var vc in _viewChanges)
         {
-            if (vc is not null && vc.NewView == view) count++;
+            if (vc is not null && (vc.NewView == view || (orLater && vc.NewView > view))) count++;
         }
         return count;
     }
@@ -308,10 +311,8 @@ public sealed partial class Replica
         _newViewBytes = bytes;
         _inFlight.Clear();
         if (minCert.Sequence > _stable.Sequence) AdoptStableCertificate(minCert, outbox);
-        var span = outbox.Reserve(Records.NewViewLengthMax(bytes.Length));
-        ulong lastId = NextPersistId();
-        int length = Records.WriteNewView(span, lastId, nv.View, bytes);
-        outbox.Commit(OutputKind.Persist, -1, lastId, 0, 0, Hash256.Zero, length);
+        // The O pre-prepares are recorded first and the NEW-VIEW record last, and every message of the new
+        // view waits for the latter: a log that recovers the NEW-VIEW record also holds all of O.
         for (int i = 0; i < nv.Digests.Count; i++)
         {
             ulong seq = nv.MinSequence + 1 + (ulong)i;
@@ -320,12 +321,20 @@ public sealed partial class Replica
             var digest = nv.Digests[i];
             slot.BeginView(nv.View, digest, nv.PrePrepareSignatures[i]);
             if (!slot.HasBody) FillBody(slot, digest, bodies);
-            lastId = PersistPrePrepare(slot, outbox);
-            if (!IsPrimary) SendPrepare(slot, lastId, outbox);
+            PersistPrePrepare(slot, outbox);
+        }
+        var span = outbox.Reserve(Records.NewViewLengthMax(bytes.Length));
+        ulong viewRecordId = NextPersistId();
+        int length = Records.WriteNewView(span, viewRecordId, nv.View, bytes);
+        outbox.Commit(OutputKind.Persist, -1, viewRecordId, 0, 0, Hash256.Zero, length);
+        for (int i = 0; i < nv.Digests.Count && !IsPrimary; i++)
+        {
+            ulong seq = nv.MinSequence + 1 + (ulong)i;
+            if (InWindow(seq)) SendPrepare(SlotFor(seq), viewRecordId, outbox);
         }
         if (IsPrimary)
         {
-            outbox.AddCopy(OutputKind.BroadcastAfterPersist, -1, lastId, bytes);
+            outbox.AddCopy(OutputKind.BroadcastAfterPersist, -1, viewRecordId, bytes);
             _nextSequence = Math.Max(nv.MinSequence + (ulong)nv.Digests.Count, _stable.Sequence) + 1;
         }
         outbox.Add(OutputKind.ViewInstalled, -1, 0, 0, _view, Hash256.Zero);

@@ -57,12 +57,15 @@ public sealed class ReplyCollector
             Rejected++;
             return false;
         }
-        if (!_pending.TryGetValue(reply.RequestNumber, out var p) || p.Has[from]) return false;
+        if (!_pending.TryGetValue(reply.RequestNumber, out var p)) return false;
         Span<byte> preimage = stackalloc byte[Hash256.Size];
         var digest = Hashing.Sha256(reply.Result);
         digest.WriteTo(preimage);
         preimage[0] ^= (byte)reply.Status; // status and result must both match
         var key = new Hash256(preimage);
+        // A replica's latest reply replaces its earlier one: after a lost reply it may answer a
+        // retransmission with "already executed" instead of the result, and those must still add up.
+        if (p.Has[from] && p.Results[from] == key) return false;
         p.Results[from] = key;
         p.Has[from] = true;
         int matching = 0;
