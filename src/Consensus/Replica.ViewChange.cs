@@ -21,7 +21,18 @@ public sealed partial class Replica
     /// waits for executes (so a primary cannot censor one request while ordering others).</summary>
     private void OnRequestTimeout(Outbox outbox)
     {
-        if (!_viewActive || IsPrimary) return;
+        if (!_viewActive) return;
+        // A batch accepted in this view that does not execute is a pending request too: without this, a
+        // replica that already executed everything its clients asked for would never help replace a
+        // primary that cannot finish the batches others still need.
+        var next = _slots[(_lastExecuted + 1) % _window];
+        bool batchPending = next.Sequence == _lastExecuted + 1 && next.HasPrePrepare && next.View == _view && !next.Executed;
+        if (batchPending && _now - Math.Max(_lastProgressTick, _viewStartTick) >= _o.RequestTimeoutTicks)
+        {
+            StartViewChange(_view + 1, outbox);
+            return;
+        }
+        if (IsPrimary) return;
         while (_queue.Count > 0)
         {
             ref var e = ref _queue.Peek();

@@ -42,7 +42,10 @@ public sealed class Byzantine
         if (_mode.HasFlag(ByzantineMode.Replay) && _seen.Count > 0 && _random.Chance(0.3))
         {
             var old = _seen[_random.Next(_seen.Count)];
-            _host.SendRaw(_random.Next(n), _random.Chance(0.5) ? old : Garble(old));
+            // Requests are unsigned (the application authenticates content), so a garbled request would be
+            // a forged request in a correct client's name, which this design does not defend against.
+            bool garble = _random.Chance(0.5) && old[0] != (byte)MessageType.Request;
+            _host.SendRaw(_random.Next(n), garble ? Garble(old) : old);
         }
         if (_mode.HasFlag(ByzantineMode.BadVotes) && _random.Chance(0.3)) SendBadVote();
     }
