@@ -216,6 +216,19 @@ public abstract class LogConformanceTests : IDisposable
     }
 
     [Fact]
+    public void Log_AfterDispose_AppendAndFlushThrow()
+    {
+        var log = Open();
+        log.Append(1, 1, Payload(1, 10));
+        log.Dispose();
+        log.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => log.TryAppend(1, 2, Payload(2, 10), out _));
+        Assert.Throws<ObjectDisposedException>(log.Flush);
+        using var reopened = Open();
+        Assert.Single(ReadAll(reopened));
+    }
+
+    [Fact]
     public void Append_EmptyPayloadsAndEqualSequences_RoundTrip()
     {
         List<Written> written;

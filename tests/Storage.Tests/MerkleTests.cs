@@ -68,16 +68,16 @@ public sealed class MerkleTests
                 Assert.False(MerkleTree.Verify(root, size, i, changed, path[..n]));
                 if (n >= 2)
                 {
-                    // Every swap of two path entries, and the whole path reversed.
-                    for (int a = 0; a < n; a++)
+                    // Every swap of two neighbouring path entries, and the whole path reversed.
+                    for (int a = 0; a + 1 < n; a++)
                     {
-                        for (int b = a + 1; b < n; b++)
-                        {
-                            path[..n].CopyTo(bad);
-                            (bad[a], bad[b]) = (bad[b], bad[a]);
-                            Assert.False(MerkleTree.Verify(root, size, i, leaves[i], bad[..n]), $"size {size} leaf {i} swap {a},{b}");
-                        }
+                        path[..n].CopyTo(bad);
+                        (bad[a], bad[a + 1]) = (bad[a + 1], bad[a]);
+                        Assert.False(MerkleTree.Verify(root, size, i, leaves[i], bad[..n]), $"size {size} leaf {i} swap {a}");
                     }
+                    path[..n].CopyTo(bad);
+                    bad[..n].Reverse();
+                    Assert.False(MerkleTree.Verify(root, size, i, leaves[i], bad[..n]));
                 }
                 if (n >= 1)
                 {
@@ -87,7 +87,6 @@ public sealed class MerkleTests
                     Assert.False(MerkleTree.Verify(root, size, i, leaves[i], bad[..(n + 1)]));
                 }
                 if (size > 1) Assert.False(MerkleTree.Verify(root, size, (i + 1) % size, leaves[i], path[..n]));
-                Assert.False(MerkleTree.Verify(root, size + 1, i, leaves[i], path[..n]) && size > 1 && i == size - 1 && n == 0);
                 Assert.False(MerkleTree.Verify(root, size, size, leaves[i], path[..n]));
             }
         }

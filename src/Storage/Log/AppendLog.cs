@@ -106,6 +106,7 @@ public sealed partial class AppendLog : IDisposable
     public bool TryAppend(byte type, ulong sequence, ReadOnlySpan<byte> payload, out long lsn)
     {
         if (_fault != null) ThrowFaulted();
+        if (_disposed) ThrowDisposed();
         if (!LogRecordType.IsUser(type)) ThrowBadType(type);
         if (_hasRecords && sequence < _lastSequence) ThrowSequenceBackwards(sequence);
         if ((uint)payload.Length > (uint)MaxPayload) ThrowTooLarge(payload.Length);
@@ -132,6 +133,7 @@ public sealed partial class AppendLog : IDisposable
         lock (_sync)
         {
             if (_fault != null) ThrowFaulted();
+            if (_disposed) ThrowDisposed();
             long target = Volatile.Read(ref _tailLsn);
             long from = _durableLsn;
             if (target > from)
@@ -349,6 +351,9 @@ public sealed partial class AppendLog : IDisposable
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowFaulted() => throw new LogFaultedException(Location, _fault!.SourceException);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowDisposed() => throw new ObjectDisposedException(nameof(AppendLog), $"log '{Location}' is closed");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadType(byte type) =>

@@ -1,0 +1,114 @@
+using BenchmarkDotNet.Attributes;
+using Chainspace.Storage.Devices;
+using Chainspace.Storage.Log;
+
+namespace Chainspace.Bench.Storage;
+
+/// <summary>
+/// Appending records to the mapped log with a flush (msync of the dirty range) every N records, beside the
+/// same records (same header, checksum and padding) written through a FileStream and flushed to disk
+/// (fsync) every N records: the baseline. One operation is one record; the columns give records/s and
+/// payload MB/s. Data lives under the system temp directory and is recycled (old segments deleted, the
+/// baseline file truncated) so a long run does not fill the disk.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(LogThroughputConfig))]
+public class LogAppendBenchmarks
+{
+    public const int RecordsPerInvoke = 1024;
+    private const int SegmentSize = 64 << 20;
+    private const long BaselineRecycleBytes = 256L << 20;
+
+    [ParamsSource(nameof(RecordSizes))]
+    public int RecordSize { get; set; }
+
+    [ParamsSource(nameof(FlushIntervals))]
+    public int FlushEvery { get; set; }
+
+    /// <summary>64 B, 256 B, 4 KiB; CHAINSPACE_BENCH_RECORD_SIZES=64,4096 narrows a run.</summary>
+    public static IEnumerable<int> RecordSizes => FromEnvironment("CHAINSPACE_BENCH_RECORD_SIZES", [64, 256, 4096]);
+
+    /// <summary>
+    /// A flush every 1, 64 or 1024 records; CHAINSPACE_BENCH_FLUSH_EVERY=1024 narrows a run (N = 1 costs one
+    /// fsync per record, milliseconds each on a slow virtual disk).
+    /// </summary>
+    public static IEnumerable<int> FlushIntervals => FromEnvironment("CHAINSPACE_BENCH_FLUSH_EVERY", [1, 64, 1024]);
+
+    private string _directory = null!;
+    private AppendLog _log = null!;
+    private FileStream _file = null!;
+    private byte[] _payload = null!;
+    private byte[] _record = null!;
+    private ulong _sequence;
+    private long _baselineLsn;
+    private int _sinceFlush;
+
+    private static int[] FromEnvironment(string name, int[] defaults)
+    {
+        string? value = Environment.GetEnvironmentVariable(name);
+        if (string.IsNullOrWhiteSpace(value)) return defaults;
+        return value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _directory = Path.Combine(Path.GetTempPath(), "chainspace-bench-log-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(_directory);
+        _log = AppendLog.Open(new MmapDevice(Path.Combine(_directory, "log")), new LogOptions { SegmentSize = SegmentSize });
+        _log.PrepareNextSegment();
+        _file = new FileStream(Path.Combine(_directory, "baseline.log"), FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 64 * 1024);
+        _payload = new byte[RecordSize];
+        new Random(1).NextBytes(_payload);
+        _record = new byte[LogFormat.RecordSize(RecordSize)];
+        _sequence = 1;
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _log.Dispose();
+        _file.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = RecordsPerInvoke)]
+    public void FileStreamAppend()
+    {
+        for (int i = 0; i < RecordsPerInvoke; i++)
+        {
+            LogFormat.WriteRecord(_record, 1, _sequence++, 0, _payload, _baselineLsn);
+            _file.Write(_record);
+            _baselineLsn += _record.Length;
+            if (++_sinceFlush == FlushEvery)
+            {
+                _file.Flush(flushToDisk: true);
+                _sinceFlush = 0;
+            }
+        }
+        if (_baselineLsn >= BaselineRecycleBytes)
+        {
+            _file.Flush(flushToDisk: true);
+            _file.SetLength(0);
+            _file.Seek(0, SeekOrigin.Begin);
+            _baselineLsn = 0;
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = RecordsPerInvoke)]
+    public void MappedLogAppend()
+    {
+        for (int i = 0; i < RecordsPerInvoke; i++)
+        {
+            if (!_log.TryAppend(1, _sequence, _payload, out _)) _log.Append(1, _sequence, _payload);
+            _sequence++;
+            if (++_sinceFlush == FlushEvery)
+            {
+                _log.Flush();
+                _sinceFlush = 0;
+            }
+        }
+        if (_log.SegmentCount > 4) _log.DeleteBefore(_sequence);
+    }
+}
