@@ -6,7 +6,7 @@ namespace Chainspace.Storage.CrashChild;
 /// <summary>
 /// Appends records 1, 2, 3, … to a log in the given directory and flushes every few records; after each
 /// flush returns it prints "flushed N" (N = last sequence flushed) on stdout. Runs until it is killed or has
-/// appended <c>maxRecords</c>. Usage: CrashChild DIR SEGMENT_SIZE SEED [MAX_RECORDS]
+/// appended <c>maxRecords</c>. Usage: CrashChild DIR SEGMENT_SIZE SEED [MAX_RECORDS [Mapped|Buffered]]
 /// </summary>
 public static class Program
 {
@@ -14,15 +14,16 @@ public static class Program
     {
         if (args.Length < 3)
         {
-            Console.Error.WriteLine("usage: Chainspace.Storage.CrashChild DIR SEGMENT_SIZE SEED [MAX_RECORDS]");
+            Console.Error.WriteLine("usage: Chainspace.Storage.CrashChild DIR SEGMENT_SIZE SEED [MAX_RECORDS [Mapped|Buffered]]");
             return 2;
         }
         string directory = args[0];
         int segmentSize = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture);
         int seed = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
         long maxRecords = args.Length > 3 ? long.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000;
+        var mode = args.Length > 4 ? Enum.Parse<MmapWriteMode>(args[4]) : MmapWriteMode.Mapped;
 
-        var device = new MmapDevice(directory);
+        var device = new MmapDevice(directory, mode);
         using var log = AppendLog.Open(device, new LogOptions { SegmentSize = segmentSize });
         ulong next = log.HasRecords ? log.LastSequence + 1 : 1;
         var random = new Random(seed);

@@ -11,12 +11,18 @@ namespace Chainspace.Storage.Tests;
 public sealed class AllocationTests
 {
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Log_AppendAndFlush_AllocateNothing(bool mapped)
+    [InlineData("memory")]
+    [InlineData("mapped")]
+    [InlineData("buffered")]
+    public void Log_AppendAndFlush_AllocateNothing(string kind)
     {
         using var directory = new TempDirectory("alloc");
-        IStorageDevice device = mapped ? new MmapDevice(directory.Path) : new MemoryDevice();
+        IStorageDevice device = kind switch
+        {
+            "mapped" => new MmapDevice(directory.Path, MmapWriteMode.Mapped),
+            "buffered" => new MmapDevice(directory.Path, MmapWriteMode.Buffered),
+            _ => new MemoryDevice(),
+        };
         using var log = AppendLog.Open(device, new LogOptions { SegmentSize = 4 << 20 });
         byte[] payload = new byte[256];
         ulong sequence = 1;

@@ -282,6 +282,25 @@ public sealed class MmapLogTests : LogConformanceTests
     }
 }
 
+/// <summary>The suite over real files written with pwrite from a write buffer (reads still mapped).</summary>
+public sealed class BufferedMmapLogTests : LogConformanceTests
+{
+    private readonly TempDirectory _directory = new("buffered-log");
+
+    protected override IStorageDevice Device => new MmapDevice(_directory.Path, MmapWriteMode.Buffered);
+    private string PathOf(long id) => Device.SegmentName(id);
+    protected override byte[] ReadSegment(long id) => File.ReadAllBytes(PathOf(id));
+    protected override void WriteSegment(long id, byte[] image) => File.WriteAllBytes(PathOf(id), image);
+
+    protected override void Truncate(long id, int length)
+    {
+        using var file = new FileStream(PathOf(id), FileMode.Open, FileAccess.Write);
+        file.SetLength(length);
+    }
+
+    public override void Dispose() => _directory.Dispose();
+}
+
 public sealed class MemoryLogTests : LogConformanceTests
 {
     private readonly MemoryDevice _device = new();
@@ -306,13 +325,13 @@ public sealed class FaultyMemoryLogTests : LogConformanceTests
     protected override void Truncate(long id, int length) => _inner.Raw(id)[length..].Clear();
 }
 
-/// <summary>The suite through the fault layer over real files.</summary>
+/// <summary>The suite through the fault layer over real files (buffered writes).</summary>
 public sealed class FaultyMmapLogTests : LogConformanceTests
 {
     private readonly TempDirectory _directory = new("faulty-mmap-log");
     private readonly FaultyDevice _device;
 
-    public FaultyMmapLogTests() => _device = new FaultyDevice(new MmapDevice(_directory.Path), seed: 2);
+    public FaultyMmapLogTests() => _device = new FaultyDevice(new MmapDevice(_directory.Path, MmapWriteMode.Buffered), seed: 2);
 
     protected override IStorageDevice Device => _device;
     private string PathOf(long id) => _device.SegmentName(id);

@@ -17,14 +17,16 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
     private static readonly TimeSpan LineTimeout = TimeSpan.FromSeconds(30);
 
     [Theory]
-    [InlineData(1, 5)]
-    [InlineData(2, 60)]
-    [InlineData(3, 400)]
-    public void Kill9_MidAppend_RecoveredPrefixHoldsEveryFlushedRecord(int seed, int flushesBeforeKill)
+    [InlineData(1, 5, MmapWriteMode.Mapped)]
+    [InlineData(2, 60, MmapWriteMode.Mapped)]
+    [InlineData(3, 400, MmapWriteMode.Mapped)]
+    [InlineData(4, 5, MmapWriteMode.Buffered)]
+    [InlineData(5, 200, MmapWriteMode.Buffered)]
+    public void Kill9_MidAppend_RecoveredPrefixHoldsEveryFlushedRecord(int seed, int flushesBeforeKill, MmapWriteMode mode)
     {
         using var directory = new TempDirectory("kill9");
         ulong maxFlushed = 0;
-        using (var child = StartChild(directory.Path, seed))
+        using (var child = StartChild(directory.Path, seed, mode))
         {
             try
             {
@@ -44,7 +46,7 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
             }
         }
 
-        using var log = AppendLog.Open(new MmapDevice(directory.Path), new LogOptions { SegmentSize = SegmentSize });
+        using var log = AppendLog.Open(new MmapDevice(directory.Path, mode), new LogOptions { SegmentSize = SegmentSize });
         output.WriteLine($"killed after flush of sequence {maxFlushed}; {log.Recovery}");
         ulong expected = 1;
         var buffer = new byte[CrashWorkload.MaxPayload];
@@ -60,7 +62,7 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
         Assert.True(recovered >= maxFlushed, $"recovered up to sequence {recovered}, but the child had flushed {maxFlushed}");
     }
 
-    private static Process StartChild(string directory, int seed)
+    private static Process StartChild(string directory, int seed, MmapWriteMode mode)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "Chainspace.Storage.CrashChild.dll");
         Assert.True(File.Exists(dll), $"the child program is missing: {dll}");
@@ -74,6 +76,8 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
         start.ArgumentList.Add(directory);
         start.ArgumentList.Add(SegmentSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add(seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add("10000000");
+        start.ArgumentList.Add(mode.ToString());
         return Process.Start(start) ?? throw new InvalidOperationException("could not start the child process");
     }
 

@@ -108,14 +108,20 @@ public sealed class FaultyDevice : IStorageDevice
             if (_live.TryGetValue(segmentId, out var live))
             {
                 live.Volatile[offset] ^= mask;
-                live.Inner.GetSpan(offset, 1)[0] ^= mask;
-                live.Inner.Flush(offset, 1);
+                FlipOnMedia(live.Inner, offset, mask);
                 return;
             }
-            using var segment = _inner.OpenSegment(segmentId, _lengths.TryGetValue(segmentId, out int n) ? n : throw new InvalidOperationException("segment length unknown: open it through this device first"));
-            segment.GetSpan(offset, 1)[0] ^= mask;
-            segment.Flush(offset, 1);
+            int length = _lengths.TryGetValue(segmentId, out int n) ? n : throw new InvalidOperationException("segment length unknown: open it through this device first");
+            using var segment = _inner.OpenSegment(segmentId, length);
+            FlipOnMedia(segment, offset, mask);
         }
+    }
+
+    private static void FlipOnMedia(IStorageSegment media, int offset, byte mask)
+    {
+        byte value = media.Read(offset, 1)[0];
+        media.GetWriteSpan(offset, 1)[0] = (byte)(value ^ mask);
+        media.Flush(offset, 1);
     }
 
     /// <summary>Flips a random bit in [offset, offset + length) of the media; returns the offset and bit it chose.</summary>
@@ -240,7 +246,7 @@ public sealed class FaultyDevice : IStorageDevice
             _device = device;
             Inner = inner;
             Volatile = GC.AllocateArray<byte>(inner.Length, pinned: true);
-            inner.GetSpan(0, inner.Length).CopyTo(Volatile);
+            inner.Read(0, inner.Length).CopyTo(Volatile);
         }
 
         public IStorageSegment Inner { get; }
@@ -250,7 +256,9 @@ public sealed class FaultyDevice : IStorageDevice
         public string Name => Inner.Name;
         public int Length => Volatile.Length;
 
-        public Span<byte> GetSpan(int offset, int length) => Volatile.AsSpan(offset, length);
+        public ReadOnlySpan<byte> Read(int offset, int length) => Volatile.AsSpan(offset, length);
+
+        public Span<byte> GetWriteSpan(int offset, int length) => Volatile.AsSpan(offset, length);
 
         public void Flush(int offset, int length)
         {
@@ -258,18 +266,25 @@ public sealed class FaultyDevice : IStorageDevice
             _device.FlushRange(this, offset, length);
         }
 
+        public void Sync() => _device.FlushRange(this, 0, Length);
+
+        public void EndWrites()
+        {
+        }
+
+        /// <summary>Copies [offset, offset + length) of the volatile copy to the media and flushes it there.</summary>
         public void WriteBack(int offset, int length)
         {
             if (length == 0) return;
-            Volatile.AsSpan(offset, length).CopyTo(Inner.GetSpan(offset, length));
+            Volatile.AsSpan(offset, length).CopyTo(Inner.GetWriteSpan(offset, length));
             Inner.Flush(offset, length);
         }
 
-        public bool IsDirty(int offset, int length) => !Volatile.AsSpan(offset, length).SequenceEqual(Inner.GetSpan(offset, length));
+        public bool IsDirty(int offset, int length) => !Volatile.AsSpan(offset, length).SequenceEqual(Inner.Read(offset, length));
 
         public long CountDirtyBytes()
         {
-            var media = Inner.GetSpan(0, Length);
+            var media = Inner.Read(0, Length);
             long count = 0;
             for (int i = 0; i < Length; i++) if (Volatile[i] != media[i]) count++;
             return count;
@@ -278,17 +293,19 @@ public sealed class FaultyDevice : IStorageDevice
         /// <summary>Writes back the first <paramref name="budget"/> differing bytes in address order; returns how many.</summary>
         public long WriteBackDirtyBytes(long budget)
         {
-            var media = Inner.GetSpan(0, Length);
+            var image = Inner.Read(0, Length).ToArray();
             long written = 0;
             int last = -1;
             for (int i = 0; i < Length && written < budget; i++)
             {
-                if (Volatile[i] == media[i]) continue;
-                media[i] = Volatile[i];
+                if (Volatile[i] == image[i]) continue;
+                image[i] = Volatile[i];
                 written++;
                 last = i;
             }
-            if (last >= 0) Inner.Flush(0, last + 1);
+            if (last < 0) return 0;
+            image.AsSpan(0, last + 1).CopyTo(Inner.GetWriteSpan(0, last + 1));
+            Inner.Flush(0, last + 1);
             return written;
         }
 

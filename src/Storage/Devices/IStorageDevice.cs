@@ -40,8 +40,10 @@ public interface IStorageDevice : IDisposable
 }
 
 /// <summary>
-/// One segment's memory. Writes into <see cref="GetSpan"/> are volatile until a <see cref="Flush"/> covering
-/// them returns; reads see the latest writes. Flush throws <see cref="IOException"/> on a device error.
+/// One segment. Writes go into <see cref="GetWriteSpan"/> and are volatile until a <see cref="Flush"/> covering
+/// them returns. <see cref="Read"/> sees every flushed byte and everything that was in the segment when it was
+/// opened; whether it sees a write that is not flushed yet depends on the device (the log reads only what is
+/// durable). Flush and Sync throw <see cref="IOException"/> on a device error.
 /// </summary>
 public interface IStorageSegment : IDisposable
 {
@@ -49,9 +51,21 @@ public interface IStorageSegment : IDisposable
     string Name { get; }
     int Length { get; }
 
-    /// <summary>A view of bytes [offset, offset + length) of the segment, valid until the segment is disposed.</summary>
-    Span<byte> GetSpan(int offset, int length);
+    /// <summary>Bytes [offset, offset + length) for reading, valid until the segment is disposed.</summary>
+    ReadOnlySpan<byte> Read(int offset, int length);
 
-    /// <summary>Makes bytes [offset, offset + length) durable.</summary>
+    /// <summary>
+    /// Room for bytes [offset, offset + length). Only what the caller writes there is defined; a flush of a range
+    /// must cover only bytes written through this method since the segment was opened.
+    /// </summary>
+    Span<byte> GetWriteSpan(int offset, int length);
+
+    /// <summary>Makes the bytes written into [offset, offset + length) durable.</summary>
     void Flush(int offset, int length);
+
+    /// <summary>Makes everything the segment holds durable (what recovery read back may sit only in a cache).</summary>
+    void Sync();
+
+    /// <summary>A hint: nothing more will be written and everything written is flushed; write buffers can go.</summary>
+    void EndWrites();
 }

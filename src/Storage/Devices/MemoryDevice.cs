@@ -87,11 +87,21 @@ public sealed class MemoryDevice : IStorageDevice
         public string Name { get; } = name;
         public int Length => bytes.Length;
 
-        public Span<byte> GetSpan(int offset, int length) => bytes.AsSpan(offset, length);
+        public ReadOnlySpan<byte> Read(int offset, int length) => bytes.AsSpan(offset, length);
+
+        public Span<byte> GetWriteSpan(int offset, int length) => bytes.AsSpan(offset, length);
 
         public void Flush(int offset, int length)
         {
             if ((uint)offset > (uint)bytes.Length || (uint)length > (uint)(bytes.Length - offset)) throw new ArgumentOutOfRangeException(nameof(offset));
+        }
+
+        public void Sync()
+        {
+        }
+
+        public void EndWrites()
+        {
         }
 
         public void Dispose()

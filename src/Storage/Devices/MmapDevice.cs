@@ -4,10 +4,11 @@ using System.Runtime.InteropServices;
 namespace Chainspace.Storage.Devices;
 
 /// <summary>
-/// Segments as files in one directory (<c>segment-0000000042.log</c>), memory-mapped for reading and
-/// writing. A segment is created under a temporary name, its full size reserved with posix_fallocate
-/// (so a full disk fails here, with ENOSPC, and never later as SIGBUS inside a mapped write), its first
-/// bytes written and synced, then renamed into place and the directory synced.
+/// Segments as files in one directory (<c>segment-0000000042.log</c>), memory-mapped for reading and, in
+/// <see cref="MmapWriteMode.Mapped"/> mode, for writing (see <see cref="MmapWriteMode"/>). A segment is created
+/// under a temporary name, its full size reserved with posix_fallocate (so a full disk fails here, with ENOSPC,
+/// and never later as SIGBUS inside a mapped write), its first bytes written and synced, then renamed into
+/// place and the directory synced.
 /// </summary>
 public sealed class MmapDevice : IStorageDevice
 {
@@ -17,9 +18,10 @@ public sealed class MmapDevice : IStorageDevice
 
     private readonly List<string> _removedTemporaryFiles = new();
 
-    public MmapDevice(string directory)
+    public MmapDevice(string directory, MmapWriteMode writeMode = MmapWriteMode.Mapped)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        WriteMode = writeMode;
         Directory.CreateDirectory(directory);
         Location = Path.GetFullPath(directory);
         // A crash during CreateSegment leaves a temporary file that was never renamed into place:
@@ -33,6 +35,7 @@ public sealed class MmapDevice : IStorageDevice
     }
 
     public string Location { get; }
+    public MmapWriteMode WriteMode { get; }
 
     /// <summary>Temporary files of interrupted segment creations, removed when this device was opened.</summary>
     public IReadOnlyList<string> RemovedTemporaryFiles => _removedTemporaryFiles;
@@ -75,7 +78,7 @@ public sealed class MmapDevice : IStorageDevice
         file.Dispose();
         File.Move(tmp, path);
         Posix.SyncDirectory(Location);
-        return MmapSegment.Map(id, path, length);
+        return MmapSegment.Map(id, path, length, WriteMode, forWriting: true);
     }
 
     public IStorageSegment OpenSegment(long id, int length)
@@ -89,7 +92,7 @@ public sealed class MmapDevice : IStorageDevice
             Reserve(file, path, length);
             file.Flush(flushToDisk: true);
         }
-        return MmapSegment.Map(id, path, length);
+        return MmapSegment.Map(id, path, length, WriteMode);
     }
 
     public void DeleteSegment(long id)

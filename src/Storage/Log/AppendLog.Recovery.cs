@@ -81,7 +81,7 @@ public sealed partial class AppendLog
         {
             var storage = device.OpenSegment(id, options.SegmentSize);
             segments.Add(new LogSegment(storage, id * options.SegmentSize));
-            string? problem = LogFormat.CheckSegmentHeader(storage.GetSpan(0, LogFormat.SegmentHeaderSize), id, options.SegmentSize, out ulong segmentLogId);
+            string? problem = LogFormat.CheckSegmentHeader(storage.Read(0, LogFormat.SegmentHeaderSize), id, options.SegmentSize, out ulong segmentLogId);
             if (problem != null) throw new LogCorruptionException(storage.Name, 0, problem);
             if (segments.Count == 1) logId = segmentLogId;
             else if (segmentLogId != logId) throw new LogCorruptionException(storage.Name, 0, $"segment belongs to another log (log id {segmentLogId:x16}, expected {logId:x16})");
@@ -117,7 +117,7 @@ public sealed partial class AppendLog
         private bool ScanSegment(int index)
         {
             var segment = segments[index];
-            ReadOnlySpan<byte> bytes = segment.Storage.GetSpan(0, segmentSize);
+            ReadOnlySpan<byte> bytes = segment.Storage.Read(0, segmentSize);
             int offset = LogFormat.SegmentHeaderSize;
             while (true)
             {
@@ -158,7 +158,7 @@ public sealed partial class AppendLog
             for (int i = _tailIndex; i < segments.Count; i++)
             {
                 int start = i == _tailIndex ? _tailOffset : LogFormat.SegmentHeaderSize;
-                var rest = segments[i].Storage.GetSpan(start, segmentSize - start);
+                var rest = segments[i].Storage.Read(start, segmentSize - start);
                 int last = rest.LastIndexOfAnyExcept((byte)0);
                 if (last >= 0) dirtyBytes += last + 1;   // from the break (or the segment's first record) to the last written byte
             }
@@ -181,7 +181,7 @@ public sealed partial class AppendLog
         /// <summary>Searches 8-aligned positions from <paramref name="start"/> for an intact record vouching past <paramref name="breakLsn"/>.</summary>
         private (int Offset, long Vouch)? FindVouchingRecord(LogSegment segment, int start, long breakLsn, ref int intact)
         {
-            ReadOnlySpan<byte> bytes = segment.Storage.GetSpan(0, segmentSize);
+            ReadOnlySpan<byte> bytes = segment.Storage.Read(0, segmentSize);
             int offset = start;
             while (offset <= segmentSize - LogFormat.RecordHeaderSize)
             {
@@ -224,8 +224,8 @@ public sealed partial class AppendLog
             // before any new record can vouch for it.
             for (int i = 0; i <= _tailIndex; i++)
             {
-                int end = i == _tailIndex ? Math.Max(_tailOffset, LogFormat.SegmentHeaderSize) : segmentSize;
-                segments[i].Storage.Flush(0, end);
+                segments[i].Storage.Sync();
+                if (i < _tailIndex) segments[i].Storage.EndWrites();
             }
 
             var log = new AppendLog(device, options, logId, segments, _tailOffset);
@@ -254,10 +254,9 @@ public sealed partial class AppendLog
             for (int i = _tailIndex; i < segments.Count; i++)
             {
                 int start = i == _tailIndex ? _tailOffset : LogFormat.SegmentHeaderSize;
-                var rest = segments[i].Storage.GetSpan(start, segmentSize - start);
-                int last = rest.LastIndexOfAnyExcept((byte)0);
+                int last = segments[i].Storage.Read(start, segmentSize - start).LastIndexOfAnyExcept((byte)0);
                 if (last < 0) continue;
-                rest[..(last + 1)].Clear();
+                segments[i].Storage.GetWriteSpan(start, last + 1).Clear();
                 segments[i].Storage.Flush(start, last + 1);
                 if (i > _tailIndex) _discarded.Add(segments[i].Name + " (emptied)");
             }

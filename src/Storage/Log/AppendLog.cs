@@ -148,6 +148,7 @@ public sealed partial class AppendLog : IDisposable
                     throw new LogFaultedException(Location, e);
                 }
                 Volatile.Write(ref _durableLsn, target);
+                EndWritesBefore(_segments.Count - 1);
             }
             if (_spare == null && SpareError == null && target - _segments[^1].BaseLsn >= _spareThreshold * _segmentSize) TryPrepareSpare();
         }
@@ -196,8 +197,12 @@ public sealed partial class AppendLog : IDisposable
         return deleted;
     }
 
-    /// <summary>Reads the records from <paramref name="fromLsn"/> (a record's LSN, or <see cref="FirstLsn"/>) to the tail.</summary>
-    public LogReader Read(long fromLsn) => new(this, fromLsn, TailLsn, 0);
+    /// <summary>
+    /// Reads the durable records from <paramref name="fromLsn"/> (a record's LSN, or <see cref="FirstLsn"/>) to
+    /// <see cref="DurableLsn"/> as it is now. Records not flushed yet are not read: a device may keep them in a
+    /// write buffer until the flush.
+    /// </summary>
+    public LogReader Read(long fromLsn) => new(this, fromLsn, DurableLsn, 0);
 
     public LogReader ReadAll() => Read(FirstLsn);
 
@@ -217,7 +222,7 @@ public sealed partial class AppendLog : IDisposable
                 }
             }
         }
-        return new LogReader(this, start, TailLsn, sequence);
+        return new LogReader(this, start, DurableLsn, sequence);
     }
 
     /// <summary>Closes the log: unless faulted, seals it (a record vouching for everything before it) and flushes.</summary>
@@ -265,7 +270,7 @@ public sealed partial class AppendLog : IDisposable
         int offset = _tailOffset;
         lsn = segment.BaseLsn + offset;
         Debug.Assert(offset % LogFormat.Alignment == 0);
-        LogFormat.WriteRecord(segment.Storage.GetSpan(offset, size), type, sequence, Volatile.Read(ref _durableLsn), payload, lsn);
+        LogFormat.WriteRecord(segment.Storage.GetWriteSpan(offset, size), type, sequence, Volatile.Read(ref _durableLsn), payload, lsn);
         segment.Note(sequence);
         _tailOffset = offset + size;
         _lastSequence = sequence;
@@ -282,11 +287,13 @@ public sealed partial class AppendLog : IDisposable
         {
             if (_spare == null || _disposed) return false;
             Invariant.Check(_spare.Id == _current.Id + 1);
+            _current.WrittenEnd = _tailOffset;
             if (_segmentSize - _tailOffset >= LogFormat.RecordHeaderSize)
             {
                 long lsn = _current.BaseLsn + _tailOffset;
-                var span = _current.Storage.GetSpan(_tailOffset, LogFormat.RecordHeaderSize);
+                var span = _current.Storage.GetWriteSpan(_tailOffset, LogFormat.RecordHeaderSize);
                 LogFormat.WriteRecord(span, LogRecordType.Padding, _lastSequence, _durableLsn, ReadOnlySpan<byte>.Empty, lsn);
+                _current.WrittenEnd += LogFormat.RecordHeaderSize;
             }
             _segments.Add(_spare);
             _current = _spare;
@@ -307,7 +314,7 @@ public sealed partial class AppendLog : IDisposable
         if (_segmentSize - _tailOffset < LogFormat.RecordHeaderSize) return;
         var segment = _current;
         long lsn = segment.BaseLsn + _tailOffset;
-        LogFormat.WriteRecord(segment.Storage.GetSpan(_tailOffset, LogFormat.RecordHeaderSize), LogRecordType.Seal, _lastSequence, Volatile.Read(ref _durableLsn), ReadOnlySpan<byte>.Empty, lsn);
+        LogFormat.WriteRecord(segment.Storage.GetWriteSpan(_tailOffset, LogFormat.RecordHeaderSize), LogRecordType.Seal, _lastSequence, Volatile.Read(ref _durableLsn), ReadOnlySpan<byte>.Empty, lsn);
         _tailOffset += LogFormat.RecordHeaderSize;
         _sealedAt = lsn + LogFormat.RecordHeaderSize;
         Volatile.Write(ref _tailLsn, _sealedAt);
@@ -321,9 +328,21 @@ public sealed partial class AppendLog : IDisposable
         for (long id = first; id <= last; id++)
         {
             var segment = _segments[(int)(id - _segments[0].Id)];
-            long lo = Math.Max(from - segment.BaseLsn, 0);
-            long hi = id == last ? to - segment.BaseLsn : _segmentSize;
+            // The header was made durable with the segment; only records are ever rewritten.
+            long lo = Math.Max(from - segment.BaseLsn, LogFormat.SegmentHeaderSize);
+            long hi = id == last ? to - segment.BaseLsn : segment.WrittenEnd;
+            Invariant.Check(hi >= 0);
             if (hi > lo) segment.Storage.Flush((int)lo, (int)(hi - lo));
+        }
+    }
+
+    /// <summary>Tells the segments before <paramref name="index"/> (complete and flushed) that no more writes come.</summary>
+    private void EndWritesBefore(int index)
+    {
+        for (int i = index - 1; i >= 0 && !_segments[i].WritesEnded; i--)
+        {
+            _segments[i].Storage.EndWrites();
+            _segments[i].WritesEnded = true;
         }
     }
 

@@ -6,8 +6,9 @@ namespace Chainspace.Storage.Log;
 /// </summary>
 public sealed class LogCorruptionException : IOException
 {
-    public LogCorruptionException(string file, long offset, string reason)
-        : base($"log corrupted: '{file}' at offset {offset}: {reason}. Refusing to open; repair the segment from a peer or restore it.")
+    public LogCorruptionException(string file, long offset, string reason, bool atOpen = true)
+        : base($"log corrupted: '{file}' at offset {offset}: {reason}." +
+            (atOpen ? " Refusing to open; repair the segment from a peer or restore it." : ""))
     {
         File = file;
         Offset = offset;

@@ -123,22 +123,3 @@ public static class LogFormat
         return null;
     }
 }
-
-/// <summary>The outcome of checking one record position.</summary>
-public enum RecordStatus : byte
-{
-    Valid,
-    /// <summary>The header is all zero: nothing was ever written here.</summary>
-    Empty,
-    /// <summary>Less than a header is left in the segment.</summary>
-    NoRoom,
-    BadType,
-    BadReserved,
-    BadLength,
-    BadChecksum,
-    /// <summary>Intact, but its sequence number is below the previous record's (set by recovery, not by Check).</summary>
-    BadOrder,
-}
-
-/// <summary>The fields of a checked record header.</summary>
-public readonly record struct RecordInfo(byte Type, int PayloadLength, int Size, ulong Sequence, long Vouch);

@@ -3,7 +3,7 @@ using Chainspace.Core;
 namespace Chainspace.Storage.Log;
 
 /// <summary>
-/// Iterates records from an LSN to the tail as it was when the reader was made, zero-copy: each
+/// Iterates records from an LSN to the durable end as it was when the reader was made, zero-copy: each
 /// <see cref="LogRecord.Payload"/> aliases the mapped segment. Every record's checksum is verified again,
 /// so a wrong starting LSN or memory damaged since open is caught, not read. Skips the log's own records.
 /// Use with <c>foreach</c> or <see cref="TryRead"/>.
@@ -45,14 +45,14 @@ public ref struct LogReader
                 _position = segment.BaseLsn + LogFormat.SegmentHeaderSize;
                 continue;
             }
-            ReadOnlySpan<byte> bytes = segment.Storage.GetSpan(0, segmentSize);
+            ReadOnlySpan<byte> bytes = segment.Storage.Read(0, segmentSize);
             var status = LogFormat.Check(bytes, offset, _position, out var info);
             if (status is RecordStatus.NoRoom or RecordStatus.Empty || (status == RecordStatus.Valid && info.Type == LogRecordType.Padding))
             {
                 _position = segment.BaseLsn + segmentSize + LogFormat.SegmentHeaderSize;
                 continue;
             }
-            if (status != RecordStatus.Valid) throw new LogCorruptionException(segment.Name, offset, $"record at lsn {_position} does not verify ({status}) while reading");
+            if (status != RecordStatus.Valid) throw new LogCorruptionException(segment.Name, offset, $"record at lsn {_position} does not verify ({status}) while reading (a start lsn that is not a record's, or memory damaged since open)", atOpen: false);
             Invariant.Check(_position + info.Size <= _end);
             long lsn = _position;
             _position += info.Size;

@@ -13,6 +13,12 @@ internal sealed class LogSegment(IStorageSegment storage, long baseLsn)
     public ulong FirstSequence { get; private set; }
     public ulong LastSequence { get; private set; }
 
+    /// <summary>Where the records end once the log has moved on to the next segment (after the padding record, if any).</summary>
+    public int WrittenEnd { get; set; } = -1;
+
+    /// <summary>Complete and flushed; the device was told it gets no more writes.</summary>
+    public bool WritesEnded { get; set; }
+
     public void Note(ulong sequence)
     {
         if (!HasRecords)

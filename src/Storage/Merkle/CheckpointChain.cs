@@ -3,9 +3,6 @@ using Chainspace.Core;
 
 namespace Chainspace.Storage.Merkle;
 
-/// <summary>One link of a shard's checkpoint hash chain (paper §IV-A): checkpoint number, Merkle root of its block, head.</summary>
-public readonly record struct CheckpointHead(ulong Number, Hash256 Root, Hash256 Head);
-
 /// <summary>
 /// The audit hash chain: head_n = H('C' ‖ version ‖ algorithm ‖ head_{n-1} ‖ u64 n (LE) ‖ root_n), starting from a
 /// known head (<see cref="Hash256.Zero"/> for a shard's first checkpoint). A changed root or head anywhere

@@ -12,30 +12,3 @@ public enum ObjectState : byte
     /// <summary>Consumed. Kept for ever, so a replayed creation can never bring it back.</summary>
     Inactive = 3,
 }
-
-/// <summary>The outcome of a store command. Anything but <see cref="Ok"/> changed nothing.</summary>
-public enum StoreResult : byte
-{
-    Ok,
-    /// <summary>Create: the object exists already (in any state).</summary>
-    AlreadyExists,
-    /// <summary>The object is not known here.</summary>
-    NotFound,
-    /// <summary>The object was consumed.</summary>
-    Inactive,
-    /// <summary>Lock: another transaction holds the lock.</summary>
-    LockedByOther,
-    /// <summary>Consume: the object is not locked by this transaction.</summary>
-    NotLockedByTransaction,
-    /// <summary>The same id appears twice in one create.</summary>
-    Duplicate,
-}
-
-/// <summary>Store commands, as recorded in the log. Values are part of the record format.</summary>
-public enum StoreCommandKind : byte
-{
-    Create = 1,
-    Lock = 2,
-    Unlock = 3,
-    Consume = 4,
-}
