@@ -30,15 +30,29 @@ public static class Hashing
         destination[2] = (byte)Algorithm;
     }
 
-    /// <summary>H(domain ‖ version ‖ algorithm ‖ data), for callers without a scratch buffer.</summary>
+    /// <summary>Inputs up to this size are copied behind the prefix on the stack and hashed in one shot.</summary>
+    private const int StackPreimageBytesMax = 1024;
+
+    [ThreadStatic] private static IncrementalHash? t_incremental;
+
+    /// <summary>H(domain ‖ version ‖ algorithm ‖ data). Allocation free: small inputs are hashed in one shot
+    /// from a stack copy, larger ones through a per-thread incremental hash.</summary>
     public static Hash256 Domain(HashDomain domain, ReadOnlySpan<byte> data)
     {
-        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> digest = stackalloc byte[Hash256.Size];
+        if (data.Length <= StackPreimageBytesMax - PrefixSize)
+        {
+            Span<byte> preimage = stackalloc byte[StackPreimageBytesMax];
+            WritePrefix(preimage, domain);
+            data.CopyTo(preimage[PrefixSize..]);
+            SHA256.HashData(preimage[..(PrefixSize + data.Length)], digest);
+            return new Hash256(digest);
+        }
+        var h = t_incremental ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> prefix = stackalloc byte[PrefixSize];
         WritePrefix(prefix, domain);
         h.AppendData(prefix);
         h.AppendData(data);
-        Span<byte> digest = stackalloc byte[Hash256.Size];
         h.GetHashAndReset(digest);
         return new Hash256(digest);
     }

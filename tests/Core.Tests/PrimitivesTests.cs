@@ -88,3 +88,34 @@ public class PrimitivesTests
         Assert.Equal(nameof(CodecLimits.NameBytesMax), ex.ParamName);
     }
 }
+
+public class HashingTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1021)]
+    [InlineData(1022)]
+    [InlineData(5000)]
+    public void Hashing_Domain_IsSha256OfPrefixAndData_AtEverySize(int length)
+    {
+        var data = Enumerable.Range(0, length).Select(i => (byte)i).ToArray();
+        byte[] preimage = [(byte)HashDomain.Object, FormatVersion.V1, (byte)HashAlgorithmId.Sha256, .. data];
+        Assert.Equal(Hashing.Sha256(preimage), Hashing.Domain(HashDomain.Object, data));
+    }
+
+    [Fact]
+    public void Hashing_Domain_AllocatesNothing()
+    {
+        var small = new byte[100];
+        var large = new byte[4096];
+        Hashing.Domain(HashDomain.Trace, small);
+        Hashing.Domain(HashDomain.Trace, large);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            Hashing.Domain(HashDomain.Trace, small);
+            Hashing.Domain(HashDomain.Trace, large);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
