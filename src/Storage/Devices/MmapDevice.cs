@@ -16,7 +16,11 @@ public sealed class MmapDevice : IStorageDevice
     private const string Suffix = ".log";
     private const string TempSuffix = ".tmp";
 
+    /// <summary>Buffered mode keeps two write buffers in steady state (current segment and spare); more are dropped.</summary>
+    private const int WriteBuffersKept = 2;
+
     private readonly List<string> _removedTemporaryFiles = new();
+    private readonly Stack<byte[]> _writeBuffers = new();
 
     public MmapDevice(string directory, MmapWriteMode writeMode = MmapWriteMode.Mapped)
     {
@@ -78,7 +82,7 @@ public sealed class MmapDevice : IStorageDevice
         file.Dispose();
         File.Move(tmp, path);
         Posix.SyncDirectory(Location);
-        return MmapSegment.Map(id, path, length, WriteMode, forWriting: true);
+        return MmapSegment.Map(this, id, path, length, forWriting: true);
     }
 
     public IStorageSegment OpenSegment(long id, int length)
@@ -92,7 +96,7 @@ public sealed class MmapDevice : IStorageDevice
             Reserve(file, path, length);
             file.Flush(flushToDisk: true);
         }
-        return MmapSegment.Map(id, path, length, WriteMode);
+        return MmapSegment.Map(this, id, path, length, forWriting: false);
     }
 
     public void DeleteSegment(long id)
@@ -104,6 +108,28 @@ public sealed class MmapDevice : IStorageDevice
     public void Dispose()
     {
         // Segments own their mappings; the directory needs no closing.
+    }
+
+    /// <summary>A write buffer for a buffered segment: one a completed segment gave back, or a new one.</summary>
+    internal byte[] RentWriteBuffer(int length)
+    {
+        lock (_writeBuffers)
+        {
+            while (_writeBuffers.TryPop(out var buffer))
+            {
+                if (buffer.Length == length) return buffer;
+            }
+        }
+        return GC.AllocateUninitializedArray<byte>(length);
+    }
+
+    /// <summary>Takes back the write buffer of a segment that will not be written again.</summary>
+    internal void ReturnWriteBuffer(byte[] buffer)
+    {
+        lock (_writeBuffers)
+        {
+            if (_writeBuffers.Count < WriteBuffersKept) _writeBuffers.Push(buffer);
+        }
     }
 
     /// <summary>Reserves [0, length) for the file: real blocks, all reading as zero.</summary>

@@ -18,11 +18,14 @@ internal sealed unsafe class MmapSegment : IStorageSegment
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
     private readonly MmapWriteMode _mode;
+    private readonly MmapDevice _device;
     private byte* _base;
     private byte[]? _writeBuffer;
 
-    private MmapSegment(long id, string path, int length, FileStream file, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePointer, MmapWriteMode mode)
+    private MmapSegment(MmapDevice device, long id, string path, int length, FileStream file, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePointer)
     {
+        _device = device;
+        _mode = device.WriteMode;
         Id = id;
         Name = path;
         Length = length;
@@ -30,11 +33,11 @@ internal sealed unsafe class MmapSegment : IStorageSegment
         _map = map;
         _view = view;
         _base = basePointer;
-        _mode = mode;
     }
 
-    public static MmapSegment Map(long id, string path, int length, MmapWriteMode mode, bool forWriting = false)
+    public static MmapSegment Map(MmapDevice device, long id, string path, int length, bool forWriting)
     {
+        var mode = device.WriteMode;
         var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
         MemoryMappedFile? map = null;
         MemoryMappedViewAccessor? view = null;
@@ -46,10 +49,10 @@ internal sealed unsafe class MmapSegment : IStorageSegment
             byte* pointer = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
             pointer += view.PointerOffset;
-            var segment = new MmapSegment(id, path, length, file, map, view, pointer, mode);
+            var segment = new MmapSegment(device, id, path, length, file, map, view, pointer);
             // A new segment is made off the appender's path (by a flush): give it its write buffer now, so the
             // first append into it does not allocate 'length' bytes.
-            if (forWriting && mode == MmapWriteMode.Buffered) segment._writeBuffer = GC.AllocateUninitializedArray<byte>(length);
+            if (forWriting && mode == MmapWriteMode.Buffered) segment._writeBuffer = device.RentWriteBuffer(length);
             return segment;
         }
         catch
@@ -75,7 +78,7 @@ internal sealed unsafe class MmapSegment : IStorageSegment
     {
         CheckRange(offset, length);
         if (_mode == MmapWriteMode.Mapped) return new Span<byte>(_base + offset, length);
-        var buffer = _writeBuffer ??= GC.AllocateUninitializedArray<byte>(Length);
+        var buffer = _writeBuffer ??= _device.RentWriteBuffer(Length);
         return buffer.AsSpan(offset, length);
     }
 
@@ -119,13 +122,18 @@ internal sealed unsafe class MmapSegment : IStorageSegment
         SyncData();
     }
 
-    public void EndWrites() => _writeBuffer = null;
+    public void EndWrites()
+    {
+        // Reads never use the write buffer, so a completed segment's can serve the next one at once.
+        var buffer = Interlocked.Exchange(ref _writeBuffer, null);
+        if (buffer != null) _device.ReturnWriteBuffer(buffer);
+    }
 
     public void Dispose()
     {
         if (_base == null) return;
         _base = null;
-        _writeBuffer = null;
+        EndWrites();
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _map.Dispose();
