@@ -159,10 +159,14 @@ public class NormalCaseTests
         }
     }
 
-    private static string FindRoot([System.Runtime.CompilerServices.CallerFilePath] string path = "")
+    /// <summary>The repository root, found from the test binary's folder (CI builds map source paths to
+    /// "/_/", so the caller's file path cannot be used).</summary>
+    private static string FindRoot()
     {
-        var dir = Path.GetDirectoryName(path)!;
-        while (!File.Exists(Path.Combine(dir, "Directory.Build.props"))) dir = Path.GetDirectoryName(dir)!;
-        return dir;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Chainspace.Perf.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException($"no Chainspace.Perf.sln above {AppContext.BaseDirectory}");
     }
 }
