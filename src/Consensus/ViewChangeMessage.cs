@@ -61,33 +61,11 @@ public sealed class ViewChangeMessage
     public bool VerifySignature(IReplicaSigner signer, in ShardContext context) =>
         Statement.Verify(signer, StatementKind.ViewChange, context, NewView, Stable.Sequence, ContentDigest(Content), Replica, Signature);
 
-    public byte[] Encode()
-    {
-        int length = 1 + 10 + Content.Length + IReplicaSigner.SignatureSize + 10;
-        foreach (var b in Bodies) length += 10 + b.Length;
-        var buffer = new byte[length];
-        var w = new SpanWriter(buffer);
-        w.WriteByte((byte)MessageType.ViewChange);
-        w.WriteBlob(Content);
-        w.WriteBytes(Signature);
-        w.WriteVarUInt64((ulong)Bodies.Count);
-        foreach (var b in Bodies) w.WriteBlob(b);
-        return w.WrittenSpan.ToArray();
-    }
+    public byte[] Encode() => SignedEnvelope.Encode(MessageType.ViewChange, Content, Signature, Bodies);
 
     public static ViewChangeMessage? TryDecode(ReadOnlySpan<byte> message, in ShardContext context, int window, int bodyBytesMax)
     {
-        var r = new SpanReader(message);
-        if (!r.TryReadByte(out byte t) || t != (byte)MessageType.ViewChange) return null;
-        if (!r.TryReadBlob(message.Length, out var content) || !r.TryReadBytes(IReplicaSigner.SignatureSize, out var sig)) return null;
-        if (!r.TryReadCount(window, 1, out int bodyCount)) return null;
-        var bodies = new List<byte[]>(bodyCount);
-        for (int i = 0; i < bodyCount; i++)
-        {
-            if (!r.TryReadBlob(bodyBytesMax, out var body)) return null;
-            bodies.Add(body.ToArray());
-        }
-        if (!r.TryExpectEnd()) return null;
+        if (!SignedEnvelope.TryDecode(message, MessageType.ViewChange, window, bodyBytesMax, out var content, out var sig, out var bodies)) return null;
         return TryDecodeContent(content, sig, bodies, context, window);
     }
 
@@ -190,33 +168,11 @@ public sealed class NewViewMessage
     public bool VerifySignature(IReplicaSigner signer, in ShardContext context) =>
         Statement.Verify(signer, StatementKind.NewView, context, View, MinSequence, ViewChangeMessage.ContentDigest(Content), Replica, Signature);
 
-    public byte[] Encode()
-    {
-        int length = 1 + 10 + Content.Length + IReplicaSigner.SignatureSize + 10;
-        foreach (var b in Bodies) length += 10 + b.Length;
-        var buffer = new byte[length];
-        var w = new SpanWriter(buffer);
-        w.WriteByte((byte)MessageType.NewView);
-        w.WriteBlob(Content);
-        w.WriteBytes(Signature);
-        w.WriteVarUInt64((ulong)Bodies.Count);
-        foreach (var b in Bodies) w.WriteBlob(b);
-        return w.WrittenSpan.ToArray();
-    }
+    public byte[] Encode() => SignedEnvelope.Encode(MessageType.NewView, Content, Signature, Bodies);
 
     public static NewViewMessage? TryDecode(ReadOnlySpan<byte> message, in ShardContext context, int window, int bodyBytesMax)
     {
-        var r = new SpanReader(message);
-        if (!r.TryReadByte(out byte t) || t != (byte)MessageType.NewView) return null;
-        if (!r.TryReadBlob(message.Length, out var content) || !r.TryReadBytes(IReplicaSigner.SignatureSize, out var sig)) return null;
-        if (!r.TryReadCount(window, 1, out int bodyCount)) return null;
-        var bodies = new List<byte[]>(bodyCount);
-        for (int i = 0; i < bodyCount; i++)
-        {
-            if (!r.TryReadBlob(bodyBytesMax, out var body)) return null;
-            bodies.Add(body.ToArray());
-        }
-        if (!r.TryExpectEnd()) return null;
+        if (!SignedEnvelope.TryDecode(message, MessageType.NewView, window, bodyBytesMax, out var content, out var sig, out var bodies)) return null;
         return TryDecodeContent(content, sig, bodies, context, window);
     }
 
@@ -245,5 +201,45 @@ public sealed class NewViewMessage
         }
         if (!r.TryExpectEnd()) return null;
         return new NewViewMessage(view, replica, vcs, minSeq, digests, sigs, content.ToArray(), signature.ToArray(), bodies);
+    }
+}
+
+/// <summary>
+/// The envelope view-change and new-view messages share: u8 type ‖ blob content ‖ signature ‖
+/// varint n ‖ blob body × n. The signature covers the content's digest; the bodies are the batches
+/// the content refers to.
+/// </summary>
+internal static class SignedEnvelope
+{
+    public static byte[] Encode(MessageType type, ReadOnlySpan<byte> content, ReadOnlySpan<byte> signature, IReadOnlyList<byte[]> bodies)
+    {
+        int length = 1 + 10 + content.Length + IReplicaSigner.SignatureSize + 10;
+        foreach (var b in bodies) length += 10 + b.Length;
+        var buffer = new byte[length];
+        var w = new SpanWriter(buffer);
+        w.WriteByte((byte)type);
+        w.WriteBlob(content);
+        w.WriteBytes(signature);
+        w.WriteVarUInt64((ulong)bodies.Count);
+        foreach (var b in bodies) w.WriteBlob(b);
+        return w.WrittenSpan.ToArray();
+    }
+
+    public static bool TryDecode(ReadOnlySpan<byte> message, MessageType type, int window, int bodyBytesMax,
+        out ReadOnlySpan<byte> content, out ReadOnlySpan<byte> signature, out List<byte[]> bodies)
+    {
+        var r = new SpanReader(message);
+        content = signature = default;
+        bodies = [];
+        if (!r.TryReadByte(out byte t) || t != (byte)type) return false;
+        if (!r.TryReadBlob(message.Length, out content) || !r.TryReadBytes(IReplicaSigner.SignatureSize, out signature)) return false;
+        if (!r.TryReadCount(window, 1, out int bodyCount)) return false;
+        bodies = new List<byte[]>(bodyCount);
+        for (int i = 0; i < bodyCount; i++)
+        {
+            if (!r.TryReadBlob(bodyBytesMax, out var body)) return false;
+            bodies.Add(body.ToArray());
+        }
+        return r.TryExpectEnd();
     }
 }
