@@ -28,6 +28,10 @@ public sealed class SbacStateMachine : IReplicatedStateMachine
     public ShardLedger Ledger => _ledger;
     public SbacOutbox Outbox => _outbox;
 
+    /// <summary>Called at the end of every executed batch, while the ledger still holds that batch's votes
+    /// and decisions (one replica step can execute several batches): the driver feeds its initiator here.</summary>
+    public Action<ShardLedger>? BatchExecuted { get; set; }
+
     public void BeginBatch(ulong sequence) => _ledger.BeginBatch(sequence);
 
     public void Execute(ulong sequence, ulong client, ulong requestNumber, ReadOnlySpan<byte> operation, IBufferWriter<byte> reply)
@@ -58,6 +62,7 @@ public sealed class SbacStateMachine : IReplicatedStateMachine
             }
         }
         foreach (var d in _ledger.BatchDecisions) _outbox.AddDecided(d.TransactionId, d.Decision);
+        BatchExecuted?.Invoke(_ledger);
     }
 
     public Hash256 StateDigest(ulong sequence) => _ledger.StateDigest(sequence);

@@ -38,7 +38,9 @@ public readonly struct FrameLease : IDisposable
 {
     private readonly PooledBlock? _block;
 
-    internal FrameLease(byte type, PooledBlock block, int length)
+    /// <summary>A lease over <paramref name="length"/> bytes of a block rented from a transport's pool (a node queueing a
+    /// message to itself); disposing it returns the block.</summary>
+    public FrameLease(byte type, PooledBlock block, int length)
     {
         Type = type;
         _block = block;

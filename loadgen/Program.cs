@@ -1,0 +1,141 @@
+using System.CommandLine;
+using System.Globalization;
+using Chainspace.Client;
+using Chainspace.LoadGen;
+using Chainspace.Node.Config;
+
+// Chainspace.LoadGen [local] [--shards 2 --replicas 4 --inputs 1 ...]   start a local cluster, load it, stop it
+// Chainspace.LoadGen run --cluster cluster.json [...]                   load a running cluster (e.g. on EC2)
+var shards = new Option<int>("--shards") { Description = "shards (K)", DefaultValueFactory = _ => 2 };
+var replicas = new Option<int>("--replicas") { Description = "replicas per shard (3f+1)", DefaultValueFactory = _ => 4 };
+var inputs = new Option<int>("--inputs") { Description = "inputs per transaction, each in a random shard", DefaultValueFactory = _ => 1 };
+var rate = new Option<int>("--rate") { Description = "open loop: transactions per second (0: closed loop)", DefaultValueFactory = _ => 0 };
+var concurrency = new Option<int>("--concurrency") { Description = "closed loop: transactions in flight", DefaultValueFactory = _ => 256 };
+var duration = new Option<double>("--duration") { Description = "measured seconds (after the warm-up)", DefaultValueFactory = _ => 15 };
+var warmup = new Option<double>("--warmup") { Description = "seconds of load before measuring", DefaultValueFactory = _ => 3 };
+var objects = new Option<int>("--objects") { Description = "genesis Dummy objects (the input pool; 0: enough for the run)", DefaultValueFactory = _ => 0 };
+var transport = new Option<string>("--transport") { Description = "socket or dotnetty", DefaultValueFactory = _ => "socket" };
+transport.AcceptOnlyFromAmong("socket", "dotnetty");
+var basePort = new Option<int>("--base-port") { Description = "first replica port (0: a free range)", DefaultValueFactory = _ => 0 };
+var noFsync = new Option<bool>("--no-fsync") { Description = "do not fsync the logs (experiments only: a crash may lose vouched state)" };
+var keep = new Option<bool>("--keep") { Description = "keep the cluster directory (keys, cluster file, logs, node logs)" };
+var cluster = new Option<FileInfo>("--cluster") { Description = "cluster file of a running cluster", Required = true };
+
+var local = new Command("local", "start K × n replica processes on 127.0.0.1, run the load, stop and clean up (the default)")
+{
+    shards, replicas, inputs, rate, concurrency, duration, warmup, objects, transport, basePort, noFsync, keep,
+};
+var run = new Command("run", "load a running cluster described by a cluster file")
+{
+    cluster, inputs, rate, concurrency, duration, warmup,
+};
+var root = new RootCommand("Chainspace load generator: committed tx/s and latency of Dummy transactions")
+{
+    local, run, shards, replicas, inputs, rate, concurrency, duration, warmup, objects, transport, basePort, noFsync, keep,
+};
+
+LoadOptions Load(ParseResult p)
+{
+    int r = p.GetValue(rate), c = p.GetValue(concurrency);
+    double d = p.GetValue(duration), w = p.GetValue(warmup);
+    if (r < 0) throw new ArgumentException("--rate: must be >= 0");
+    if (c < 1) throw new ArgumentException("--concurrency: must be >= 1");
+    if (d <= 0 || w < 0) throw new ArgumentException("--duration must be > 0 and --warmup >= 0");
+    if (p.GetValue(inputs) < 1) throw new ArgumentException("--inputs: must be >= 1");
+    return new LoadOptions { Rate = r, Concurrency = c, Duration = TimeSpan.FromSeconds(d), Warmup = TimeSpan.FromSeconds(w) };
+}
+
+async Task<int> LocalAsync(ParseResult p, CancellationToken token)
+{
+    LoadOptions load;
+    int k = p.GetValue(shards), n = p.GetValue(replicas), m = p.GetValue(inputs);
+    try
+    {
+        load = Load(p);
+        if (k < 1) throw new ArgumentException("--shards: must be >= 1");
+        if (n < 1 || n % 3 != 1) throw new ArgumentException("--replicas: must be 3f+1 (1, 4, 7, ...)");
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 2;
+    }
+    // Enough objects for the whole run at a generous rate, unless given.
+    double seconds = (load.Warmup + load.Duration).TotalSeconds;
+    int expectedTx = load.Rate > 0 ? (int)(load.Rate * seconds * 1.05) + 1000 : (int)Math.Min(25_000 * seconds, 2_000_000);
+    int pool = p.GetValue(objects) is > 0 and var o ? o : Math.Max(20_000, expectedTx * m + expectedTx * m / 4);
+    var settings = new NodeSettings { Transport = p.GetValue(transport)!, Fsync = !p.GetValue(noFsync) };
+    var genesis = new GenesisSpec { Label = "bench", DummyObjects = pool };
+    Console.Error.WriteLine($"local cluster: {k} shards × {n} replicas, {m}-input Dummy transactions, {(load.Rate > 0 ? $"open loop {load.Rate} tx/s" : $"closed loop, {load.Concurrency} in flight")}, {pool:N0} genesis objects, transport {settings.Transport}, fsync {(settings.Fsync ? "on" : "off")}");
+    await using var local = LocalCluster.Create(k, n, p.GetValue(basePort), settings, genesis, p.GetValue(keep), line => Console.Error.WriteLine(line));
+    local.StartAll();   // the nodes compute their genesis while the workload is built
+    var started = System.Diagnostics.Stopwatch.StartNew();
+    var work = Workload.Build(local.File, m, expectedTx, seed: 1);
+    Console.Error.WriteLine($"built {work.Count:N0} transactions in {started.Elapsed.TotalSeconds:F1} s");
+    return await RunLoadAsync(local.File, work, load, TimeSpan.FromSeconds(60), token);
+}
+
+async Task<int> RunAsync(ParseResult p, CancellationToken token)
+{
+    ClusterFile file;
+    LoadOptions load;
+    try
+    {
+        file = ClusterFile.Load(p.GetRequiredValue(cluster).FullName);
+        load = Load(p);
+    }
+    catch (Exception e) when (e is ConfigException or ArgumentException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 2;
+    }
+    double seconds = (load.Warmup + load.Duration).TotalSeconds;
+    int expectedTx = load.Rate > 0 ? (int)(load.Rate * seconds * 1.05) + 1000 : int.MaxValue;
+    var work = Workload.Build(file, p.GetValue(inputs), Math.Min(expectedTx, file.Genesis.DummyObjects), seed: Environment.TickCount);
+    return await RunLoadAsync(file, work, load, TimeSpan.FromSeconds(30), token);
+}
+
+async Task<int> RunLoadAsync(ClusterFile file, List<PreparedTransaction> work, LoadOptions load, TimeSpan connectWait, CancellationToken token)
+{
+    ChainspaceClient client;
+    try
+    {
+        client = await ChainspaceClient.ConnectAsync(file, connectWait, cancellationToken: token);
+        // Every replica connected and answering: the cluster is ready.
+        var deadline = DateTime.UtcNow + connectWait;
+        while (!client.AllConnected && DateTime.UtcNow < deadline) await Task.Delay(50, token);
+        foreach (var r in file.Cluster.AllReplicas) await client.QueryStatsAsync(r.Id, connectWait);
+    }
+    catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+    await using (client)
+    {
+        Console.Error.WriteLine($"cluster ready; {work.Count:N0} transactions prepared");
+        var summary = await new LoadRunner(client, work, load).RunAsync(token);
+        Console.Out.WriteLine(summary.Format());
+        return summary.Committed > 0 ? 0 : 1;
+    }
+}
+
+local.SetAction(LocalAsync);
+root.SetAction(LocalAsync);
+run.SetAction(RunAsync);
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;   // unwind through the finally blocks: the cluster is stopped and removed
+    cancel.Cancel();
+};
+try
+{
+    return await root.Parse(args).InvokeAsync(cancellationToken: cancel.Token);
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("interrupted: cluster stopped");
+    return 130;
+}

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Chainspace.Node;
+using Chainspace.Node.Config;
+
+// chainspace-node --cluster cluster.json --key s0r1.key [--data dir]
+// One replica per process. SIGTERM or Ctrl-C stops it gracefully (the log is flushed); a restart with the
+// same --data recovers from the log and catches up from its peers.
+var cluster = new Option<FileInfo>("--cluster") { Description = "cluster file (JSON): shards, replicas, keys, settings, genesis", Required = true };
+var key = new Option<FileInfo>("--key") { Description = "this node's key file (names the node)", Required = true };
+var data = new Option<DirectoryInfo?>("--data") { Description = "directory of the node's log; omit to run without durability (experiments only)" };
+var root = new RootCommand("Chainspace replica: batched PBFT + S-BAC over the cluster file's shards") { cluster, key, data };
+root.SetAction(async (parse, cancellation) =>
+{
+    ClusterFile file;
+    Chainspace.Core.Cluster.NodeId id;
+    Chainspace.Core.Crypto.Ed25519KeyPair pair;
+    try
+    {
+        file = ClusterFile.Load(parse.GetRequiredValue(cluster).FullName);
+        (id, pair) = NodeKeyFile.Load(parse.GetRequiredValue(key).FullName, file.Cluster);
+    }
+    catch (ConfigException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 2;
+    }
+    using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+    using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+    {
+        ctx.Cancel = true;
+        stop.Cancel();
+    });
+    ReplicaNode node;
+    try
+    {
+        node = new ReplicaNode(file, id, pair, parse.GetValue(data)?.FullName, line => Console.Out.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}"));
+        await node.StartAsync(stop.Token);
+    }
+    catch (Exception e) when (e is ConfigException or IOException or Chainspace.Storage.Log.LogCorruptionException or System.Net.Sockets.SocketException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+    Console.Out.WriteLine("ready");
+    try
+    {
+        await node.Stopped.WaitAsync(stop.Token);
+    }
+    catch (OperationCanceledException)
+    {
+    }
+    catch (Exception e)
+    {
+        Console.Error.WriteLine($"error: replica loop failed: {e.Message}");
+        await node.DisposeAsync();
+        return 1;
+    }
+    await node.DisposeAsync();
+    Console.Out.WriteLine("stopped");
+    return 0;
+});
+return await root.Parse(args).InvokeAsync();

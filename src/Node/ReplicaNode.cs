@@ -1,0 +1,602 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net;
+using Chainspace.Consensus;
+using Chainspace.Contracts;
+using Chainspace.Core;
+using Chainspace.Core.Cluster;
+using Chainspace.Core.Crypto;
+using Chainspace.Core.Validation;
+using Chainspace.Node.Config;
+using Chainspace.Node.Protocol;
+using Chainspace.Sbac;
+using Chainspace.Storage.Devices;
+using Chainspace.Storage.Log;
+using Chainspace.Storage.Objects;
+using Chainspace.Transport;
+
+namespace Chainspace.Node;
+
+/// <summary>
+/// One replica as a process component: the PBFT replica, the S-BAC ledger and initiator, the append log
+/// and the transport, driven by one event-loop thread (DESIGN.md, "sans-I/O protocol cores").
+/// <para>
+/// Transport threads only copy frames into the loop's queue (pooled blocks, <see cref="FrameLease"/>).
+/// The loop steps the state machines one input at a time and drains their outboxes: messages go to the
+/// transport, records to the log. Group commit: records are appended as they come and made durable with
+/// one flush once the queue is drained; messages that vouch for those records (SendAfterPersist) are
+/// parked until that flush returns, then sent, and the replica is told what is durable.
+/// </para>
+/// Nothing on this path allocates per transaction in steady state: the queue, the parked-message arena,
+/// the scratch buffers and the client tables are reused.
+/// </summary>
+public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
+{
+    private const byte LogRecordType = 1;
+
+    private readonly ClusterFile _file;
+    private readonly ClusterConfig _cluster;
+    private readonly NodeId _self;
+    private readonly ShardConfig _shard;
+    private readonly Replica _replica;
+    private readonly ShardLedger _ledger;
+    private readonly SbacStateMachine _app;
+    private readonly SbacInitiator _initiator;
+    private readonly Outbox _outbox = new();
+    private readonly AppendLog? _log;
+    private readonly ITransport _transport;
+    private readonly PeerLink?[][] _links;
+    private readonly Action<string> _logLine;
+    private readonly int _tickMilliseconds;
+    private readonly bool _fsync;
+    private readonly ulong _initiatorClient;
+    private ulong _initiatorRequestNumber;
+
+    // Inbound queue: transport threads append under the lock, the loop swaps the two lists.
+    private readonly object _gate = new();
+    private List<Inbound> _incoming = new(1024);
+    private List<Inbound> _draining = new(1024);
+    private bool _loopWaiting;
+    private volatile bool _stopping;
+    private Thread? _thread;
+    private IConnectionListener? _listener;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Durability.
+    private ulong _appendedId;
+    private ulong _durableId;
+    private readonly ArrayBufferWriter<byte> _parkedArena = new(64 * 1024);
+    private readonly List<Parked> _parked = new(256);
+
+    // Clients: where replies and decisions go.
+    private readonly Dictionary<ulong, Connection> _clients = new();
+    private readonly Dictionary<Hash256, ulong> _waiting = new();
+
+    private readonly byte[] _scratch;
+
+    // Counters (written by the loop, read by metrics and stats queries).
+    private long _committed, _aborted, _batches, _requests, _viewChanges, _logFlushes, _rejectedFrames, _sendDrops;
+    private long _queueDepth;
+    private Hash256 _stableDigest;
+
+    private readonly struct Inbound(byte type, NodeId from, Connection? connection, FrameLease lease)
+    {
+        public readonly byte Type = type;
+        public readonly NodeId From = from;
+        public readonly Connection? Connection = connection;   // set for client frames and disconnects
+        public readonly FrameLease Lease = lease;
+    }
+
+    private const byte InternalDisconnected = 255;
+
+    private readonly record struct Parked(ulong PersistId, int To, int Offset, int Length);
+
+    public ReplicaNode(ClusterFile file, NodeId self, Ed25519KeyPair key, string? dataDirectory, Action<string>? log = null)
+    {
+        _file = file ?? throw new ArgumentNullException(nameof(file));
+        _cluster = file.Cluster;
+        _self = self;
+        if (!_cluster.TryGetReplica(self, out _)) throw new ConfigException($"node {self} is not in the cluster file");
+        _shard = _cluster.Shard(self.Shard);
+        _logLine = log ?? (_ => { });
+        var s = file.Settings;
+        _tickMilliseconds = s.TickMilliseconds;
+        _fsync = s.Fsync;
+
+        var registry = new ContractRegistry(Dummy.Instance, CsCoin.Instance);
+        var verifier = ProofVerifier.FromConfiguration(_cluster);
+        var genesis = GenesisObjects.IdsForShard(file, self.Shard);
+        var store = new ObjectStore(Math.Max(1024, genesis.Length * 2));
+        if (store.Create(genesis) != StoreResult.Ok) throw new ConfigException("genesis: two genesis objects have the same id");
+        _ledger = new ShardLedger(new ShardLedgerOptions { Shard = self.Shard, Map = _cluster.ShardMap, Contracts = registry }, store, verifier);
+        var signer = new Ed25519ReplicaSigner(_shard, key);
+        _app = new SbacStateMachine(_ledger, new VoteSigner(_cluster, self, signer), new SbacOutbox());
+        var options = new ReplicaOptions
+        {
+            BatchRequestsMax = s.BatchRequestsMax,
+            BatchDelayTicks = s.BatchDelayTicks,
+            PipelineDepth = s.PipelineDepth,
+            CheckpointInterval = s.CheckpointInterval,
+            WatermarkWindow = s.WatermarkWindow,
+            RequestTimeoutTicks = s.RequestTimeoutTicks,
+            ViewChangeTimeoutTicks = s.ViewChangeTimeoutTicks,
+            ViewChangeTimeoutMaxTicks = Math.Max(s.ViewChangeTimeoutTicks, 16 * s.ViewChangeTimeoutTicks),
+            StatusIntervalTicks = s.StatusIntervalTicks,
+        }.Validate();
+        _replica = new Replica(_cluster, self, signer, _app, options);
+        _initiator = new SbacInitiator(_cluster, self, verifier, new InitiatorOptions
+        {
+            BackupDelayTicks = Math.Max(1, s.InitiatorBackupDelayTicks),
+            RetryDelayTicks = s.InitiatorRetryDelayTicks,
+        });
+        _app.BatchExecuted = OnBatchExecuted;
+        _initiatorClient = ClientIds.ForReplica(self);
+        // Request numbers of this replica's own commands must grow across restarts (the shards' client
+        // tables remember the highest one): start from the clock, in microseconds.
+        _initiatorRequestNumber = (ulong)(DateTime.UtcNow.Ticks / 10);
+        _scratch = new byte[Math.Max(options.BatchBytesMax, ShardLedgerOptionsBodyMax) + 1024];
+
+        if (dataDirectory is not null)
+        {
+            Directory.CreateDirectory(dataDirectory);
+            _log = AppendLog.Open(new MmapDevice(dataDirectory));
+            var report = _log.Recovery;
+            _logLine($"log {dataDirectory}: {report}");
+        }
+
+        _links = new PeerLink?[_cluster.Shards.Count][];
+        for (int sh = 0; sh < _links.Length; sh++) _links[sh] = new PeerLink?[_cluster.Shard(sh).N];
+        var transportOptions = new TransportOptions
+        {
+            PeerFrameTypes = FrameType.PeerTypes,
+            ClientFrameTypes = FrameType.ClientTypes,
+            FrameBytesMax = 16 << 20,
+            SendQueueBytesMax = 64 << 20,
+            Logger = (level, message) =>
+            {
+                if (level >= TransportLogLevel.Warning) _logLine($"transport {level}: {message}");
+            },
+        };
+        var kind = s.Transport == "dotnetty" ? TransportKind.DotNetty : TransportKind.Socket;
+        _transport = TransportFactory.Create(kind, _cluster, LocalIdentity.Replica(_cluster, self, key), this, transportOptions);
+        Metrics = new NodeMetrics(this);
+    }
+
+    private const int ShardLedgerOptionsBodyMax = 1 << 20;
+
+    public NodeId Id => _self;
+    public NodeMetrics Metrics { get; }
+    public Task Stopped => _stopped.Task;
+    internal Replica Replica => _replica;
+    internal ShardLedger Ledger => _ledger;
+
+    // ------------------------------------------------------------------ life cycle
+
+    /// <summary>Recovers from the log, listens, connects to every other replica and starts the loop.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        Recover();
+        var me = _cluster.Replica(_self);
+        _listener = await _transport.ListenAsync(new IPEndPoint(IPAddress.Parse(me.Host), me.Port), cancellationToken).ConfigureAwait(false);
+        foreach (var replica in _cluster.AllReplicas)
+        {
+            if (replica.Id == _self) continue;
+            _links[replica.Id.Shard][replica.Id.Replica] = PeerLink.ToReplica(_transport, _cluster, replica.Id);
+        }
+        _thread = new Thread(Loop) { Name = $"replica {_self}", IsBackground = true };
+        _thread.Start();
+        _logLine($"replica {_self} listening on {_listener.EndPoint}, view {_replica.View}, executed {_replica.LastExecuted}");
+    }
+
+    private void Recover()
+    {
+        if (_log is null || !_log.HasRecords) return;
+        int records = 0;
+        foreach (var record in _log.ReadAll())
+        {
+            _replica.Recover(record.Payload);
+            records++;
+        }
+        _appendedId = _durableId = _log.LastSequence;
+        _replica.CompleteRecovery(_outbox);
+        DrainOutbox();
+        DrainApp();
+        _logLine($"recovered {records} records: view {_replica.View}, executed {_replica.LastExecuted}, stable {_replica.StableSequence}");
+    }
+
+    /// <summary>Stops the loop (after it finishes the current round and its flush) and closes everything.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _stopping = true;
+        lock (_gate) Monitor.PulseAll(_gate);
+        if (_thread is not null) await _stopped.Task.ConfigureAwait(false);
+        // The transport closes its listeners itself.
+        foreach (var row in _links)
+            for (int i = 0; i < row.Length; i++)
+                if (row[i] is { } link) await link.DisposeAsync().ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        lock (_gate)
+        {
+            foreach (var item in _incoming) item.Lease.Dispose();
+            _incoming.Clear();
+        }
+        _log?.Dispose();
+        Metrics.Dispose();
+    }
+
+    // ------------------------------------------------------------------ transport threads
+
+    void IFrameHandler.OnConnected(Connection connection) { }
+
+    void IFrameHandler.OnFrame(Connection connection, in InboundFrame frame)
+    {
+        var peer = connection.Peer;
+        var lease = frame.Retain();
+        Enqueue(new Inbound(frame.Type, peer.IsClient ? default : peer.Id, peer.IsClient ? connection : null, lease));
+    }
+
+    void IFrameHandler.OnDisconnected(Connection connection, string reason)
+    {
+        if (connection.Peer.IsClient) Enqueue(new Inbound(InternalDisconnected, default, connection, default));
+    }
+
+    private void Enqueue(in Inbound item)
+    {
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                item.Lease.Dispose();
+                return;
+            }
+            _incoming.Add(item);
+            if (_loopWaiting) Monitor.Pulse(_gate);
+        }
+    }
+
+    // ------------------------------------------------------------------ the loop
+
+    private void Loop()
+    {
+        var clock = Stopwatch.StartNew();
+        long tickTicks = Stopwatch.Frequency * _tickMilliseconds / 1000;
+        long nextTick = tickTicks;
+        try
+        {
+            while (!_stopping)
+            {
+                lock (_gate)
+                {
+                    if (_incoming.Count == 0)
+                    {
+                        // Rounded up: waking before the tick is due would spin.
+                        long wait = ((nextTick - clock.ElapsedTicks) * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency;
+                        if (wait > 0)
+                        {
+                            _loopWaiting = true;
+                            Monitor.Wait(_gate, (int)Math.Min(wait, int.MaxValue));
+                            _loopWaiting = false;
+                        }
+                    }
+                    (_incoming, _draining) = (_draining, _incoming);
+                }
+                Volatile.Write(ref _queueDepth, _draining.Count);
+                for (int i = 0; i < _draining.Count; i++)
+                {
+                    var item = _draining[i];
+                    try
+                    {
+                        Handle(item);
+                    }
+                    finally
+                    {
+                        item.Lease.Dispose();
+                    }
+                }
+                _draining.Clear();
+                // Logical time; after a long stall only a few ticks are caught up (timeouts are
+                // lower bounds, and a burst of ticks would fire them all at once).
+                long now = clock.ElapsedTicks;
+                int caughtUp = 0;
+                while (now >= nextTick && caughtUp++ < 4)
+                {
+                    StepReplica(Input.Tick());
+                    _initiator.OnTick(_replica.IsPrimary);
+                    RunInitiatorActions();
+                    nextTick += tickTicks;
+                }
+                if (now >= nextTick) nextTick = now + tickTicks;
+                FlushLog();
+            }
+            FlushLog();
+        }
+        catch (Exception e)
+        {
+            // A broken invariant or a failed disk: stop this replica loudly rather than continue wrong.
+            _logLine($"replica {_self} stopped on an error: {e}");
+            _stopped.TrySetException(e);
+            return;
+        }
+        _stopped.TrySetResult();
+    }
+
+    private void Handle(in Inbound item)
+    {
+        var payload = item.Lease.Payload;
+        switch (item.Type)
+        {
+            case FrameType.Consensus:
+                if (item.From.Shard != _self.Shard) goto default;
+                StepReplica(Input.Message(item.From.Replica, payload));
+                break;
+            case FrameType.Votes:
+                _initiator.OnVotes(payload, item.From, _ledger, _replica.IsPrimary);
+                RunInitiatorActions();
+                break;
+            case FrameType.Command:
+                StepReplica(Input.ClientRequest(payload));
+                break;
+            case FrameType.FetchBody:
+                if (payload.Length != Hash256.Size) goto default;
+                if (_ledger.TryGetPendingBody(new Hash256(payload), out var body) && Hash256.Size + body.Length <= _scratch.Length)
+                {
+                    payload.CopyTo(_scratch);
+                    body.CopyTo(_scratch.AsSpan(Hash256.Size));
+                    SendPeer(item.From, FrameType.Body, _scratch.AsSpan(0, Hash256.Size + body.Length));
+                }
+                break;
+            case FrameType.Body:
+                if (payload.Length <= Hash256.Size) goto default;
+                _initiator.OnBody(new Hash256(payload[..Hash256.Size]), payload[Hash256.Size..], _replica.IsPrimary);
+                RunInitiatorActions();
+                break;
+            case FrameType.ClientHello:
+                if (!ClientMessages.TryReadHello(payload, out ulong hello) || ClientIds.IsReplica(hello))
+                {
+                    RejectClient(item.Connection!, "malformed client hello");
+                    break;
+                }
+                _clients[hello] = item.Connection!;
+                break;
+            case FrameType.ClientRequest:
+                if (!Wire.TryReadRequest(payload, int.MaxValue, out var request) || ClientIds.IsReplica(request.Client))
+                {
+                    RejectClient(item.Connection!, "malformed client request");
+                    break;
+                }
+                _clients[request.Client] = item.Connection!;
+                StepReplica(Input.ClientRequest(payload));
+                break;
+            case FrameType.Query:
+                AnswerQuery(item.Connection!, payload);
+                break;
+            case InternalDisconnected:
+                ForgetClient(item.Connection!);
+                break;
+            default:
+                _rejectedFrames++;
+                break;
+        }
+    }
+
+    private void RejectClient(Connection connection, string reason)
+    {
+        _rejectedFrames++;
+        connection.Abort(reason);
+    }
+
+    private void ForgetClient(Connection connection)
+    {
+        foreach (var (client, c) in _clients)
+        {
+            if (ReferenceEquals(c, connection)) _clients.Remove(client);
+        }
+    }
+
+    private void OnBatchExecuted(ShardLedger ledger) => _initiator.OnBatchExecuted(ledger, _replica.IsPrimary);
+
+    private void StepReplica(in Input input)
+    {
+        _replica.Step(input, _outbox);
+        DrainOutbox();
+        DrainApp();
+        RunInitiatorActions();
+    }
+
+    private void DrainOutbox()
+    {
+        for (int i = 0; i < _outbox.Count; i++)
+        {
+            ref readonly var o = ref _outbox[i];
+            var payload = _outbox.Payload(o);
+            switch (o.Kind)
+            {
+                case OutputKind.Send:
+                    SendPeer(new NodeId(_self.Shard, (ushort)o.To), FrameType.Consensus, payload);
+                    break;
+                case OutputKind.Broadcast:
+                    BroadcastShard(payload);
+                    break;
+                case OutputKind.SendAfterPersist:
+                case OutputKind.BroadcastAfterPersist:
+                    int to = o.Kind == OutputKind.SendAfterPersist ? o.To : -1;
+                    if (o.PersistId <= _durableId) SendConsensus(to, payload);
+                    else Park(o.PersistId, to, payload);
+                    break;
+                case OutputKind.Persist:
+                    _log?.Append(LogRecordType, o.PersistId, payload);
+                    _appendedId = Math.Max(_appendedId, o.PersistId);
+                    break;
+                case OutputKind.TruncateLog:
+                    _log?.DeleteBefore(o.PersistId);
+                    break;
+                case OutputKind.Reply:
+                    RouteReply(o.Client, payload);
+                    break;
+                case OutputKind.Delivered:
+                    _batches++;
+                    _requests += o.To;
+                    break;
+                case OutputKind.CheckpointStable:
+                    _stableDigest = o.Digest;
+                    break;
+                case OutputKind.ViewInstalled:
+                    _viewChanges++;
+                    _logLine($"replica {_self}: view {o.Number} installed");
+                    break;
+                case OutputKind.StateTransferred:
+                    _logLine($"replica {_self}: state transferred at {o.Number}");
+                    break;
+            }
+        }
+        _outbox.Clear();
+    }
+
+    private void DrainApp()
+    {
+        var app = _app.Outbox;
+        for (int i = 0; i < app.Count; i++)
+        {
+            var o = app[i];
+            if (o.Kind == SbacOutputKind.VotesToShard)
+            {
+                var payload = app.Payload(o);
+                var target = _cluster.Shard((int)o.Shard);
+                for (int r = 0; r < target.N; r++) SendPeerOrSelf(new NodeId((ushort)o.Shard, (ushort)r), FrameType.Votes, payload);
+            }
+            else
+            {
+                if (o.Decision == Decision.Commit) _committed++;
+                else _aborted++;
+                if (_waiting.Remove(o.TransactionId, out ulong client) && _clients.TryGetValue(client, out var connection))
+                {
+                    ClientMessages.WriteDecision(_scratch, o.TransactionId, o.Decision);
+                    connection.TrySend(FrameType.Decision, _scratch.AsSpan(0, ClientMessages.DecisionSize));
+                }
+            }
+        }
+        app.Clear();
+    }
+
+    private void RunInitiatorActions()
+    {
+        var actions = _initiator.Actions;
+        for (int i = 0; i < actions.Count; i++)
+        {
+            var a = actions[i];
+            if (a.Kind == InitiatorActionKind.SubmitCommand)
+            {
+                int length = Wire.WriteRequest(_scratch, _initiatorClient, ++_initiatorRequestNumber, a.Payload);
+                var target = _cluster.Shard((int)a.Shard);
+                for (int r = 0; r < target.N; r++) SendPeerOrSelf(new NodeId((ushort)a.Shard, (ushort)r), FrameType.Command, _scratch.AsSpan(0, length));
+            }
+            else
+            {
+                a.TransactionId.WriteTo(_scratch);
+                SendPeer(a.Node, FrameType.FetchBody, _scratch.AsSpan(0, Hash256.Size));
+            }
+        }
+        _initiator.ClearActions();
+    }
+
+    private void RouteReply(ulong client, ReadOnlySpan<byte> reply)
+    {
+        if (ClientIds.IsReplica(client)) return;   // an initiator's command: it learns the outcome from votes
+        if (!_clients.TryGetValue(client, out var connection)) return;
+        connection.TrySend(FrameType.Reply, reply);
+        if (Wire.TryReadReply(reply, LedgerReply.Size, out var r) && LedgerReply.TryRead(r.Result, out var ledgerReply)
+            && ledgerReply.Status is LedgerStatus.Voted or LedgerStatus.AlreadyVoted)
+        {
+            _waiting[ledgerReply.TransactionId] = client;   // tell it the decision when the Accept executes
+        }
+    }
+
+    // ------------------------------------------------------------------ durability
+
+    private void Park(ulong persistId, int to, ReadOnlySpan<byte> payload)
+    {
+        int offset = _parkedArena.WrittenCount;
+        _parkedArena.Write(payload);
+        _parked.Add(new Parked(persistId, to, offset, payload.Length));
+    }
+
+    /// <summary>Group commit: one flush for everything appended this round, then what waited on it.</summary>
+    private void FlushLog()
+    {
+        while (_appendedId > _durableId)
+        {
+            if (_log is not null && _fsync) _log.Flush();
+            _durableId = _appendedId;
+            _logFlushes++;
+            var arena = _parkedArena.WrittenSpan;
+            for (int i = 0; i < _parked.Count; i++)
+            {
+                var p = _parked[i];
+                SendConsensus(p.To, arena.Slice(p.Offset, p.Length));
+            }
+            _parked.Clear();
+            _parkedArena.ResetWrittenCount();
+            StepReplica(Input.PersistCompleted(_durableId));
+        }
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    private void SendConsensus(int to, ReadOnlySpan<byte> payload)
+    {
+        if (to < 0) BroadcastShard(payload);
+        else SendPeer(new NodeId(_self.Shard, (ushort)to), FrameType.Consensus, payload);
+    }
+
+    private void BroadcastShard(ReadOnlySpan<byte> payload)
+    {
+        for (int r = 0; r < _shard.N; r++)
+        {
+            if (r != _self.Replica) SendPeer(new NodeId(_self.Shard, (ushort)r), FrameType.Consensus, payload);
+        }
+    }
+
+    private void SendPeerOrSelf(NodeId to, byte type, ReadOnlySpan<byte> payload)
+    {
+        if (to == _self)
+        {
+            // To itself through its own queue, so it is handled like any other input and in order.
+            var block = _transport.Pool.RentBlock(Math.Max(payload.Length, 1));
+            payload.CopyTo(block.Span);
+            lock (_gate) _incoming.Add(new Inbound(type, _self, null, new FrameLease(type, block, payload.Length)));
+            return;
+        }
+        SendPeer(to, type, payload);
+    }
+
+    private void SendPeer(NodeId to, byte type, ReadOnlySpan<byte> payload)
+    {
+        if (to.Shard >= _links.Length || to.Replica >= _links[to.Shard].Length) return;
+        var link = _links[to.Shard][to.Replica];
+        if (link is null || link.TrySend(type, payload) != SendStatus.Queued) _sendDrops++;   // the protocols retransmit
+    }
+
+    // ------------------------------------------------------------------ queries and stats
+
+    private void AnswerQuery(Connection connection, ReadOnlySpan<byte> payload)
+    {
+        Span<byte> result = stackalloc byte[ClientMessages.QueryResultSizeMax];
+        if (!ClientMessages.TryReadQuery(payload, out ulong queryId, out var kind, out var objectId))
+        {
+            RejectClient(connection, "malformed query");
+            return;
+        }
+        int length = kind == QueryKind.ObjectState
+            ? ClientMessages.WriteObjectStateResult(result, queryId, _ledger.Objects.GetState(objectId))
+            : ClientMessages.WriteStatsResult(result, queryId, Stats());
+        connection.TrySend(FrameType.QueryResult, result[..length]);
+    }
+
+    internal NodeStats Stats() => new(
+        _replica.View, _replica.ViewActive, _replica.IsPrimary, _replica.LastExecuted, _replica.StableSequence, _stableDigest,
+        Volatile.Read(ref _committed), Volatile.Read(ref _aborted), Volatile.Read(ref _batches), Volatile.Read(ref _requests),
+        Volatile.Read(ref _viewChanges), Volatile.Read(ref _logFlushes), GC.GetTotalAllocatedBytes(false),
+        (long)Environment.CpuUsage.TotalTime.TotalMilliseconds, Volatile.Read(ref _queueDepth), Volatile.Read(ref _rejectedFrames));
+
+    internal long SendDrops => Volatile.Read(ref _sendDrops);
+}
