@@ -33,7 +33,7 @@ public sealed class PreparedTransaction
         var parsed = limits is null ? (t_parsed ??= new ParsedTransaction(CodecLimits.Default)) : new ParsedTransaction(limits);
         if (!parsed.TryParse(encodedTransaction, out var failure)) throw new CodecException(failure);
         Id = parsed.ComputeIds(encodedTransaction);
-        Span<uint> shards = stackalloc uint[Math.Max(1, parsed.ObjectCount)];
+        Span<uint> shards = stackalloc uint[(int)map.ShardCount];
         int n = parsed.ConcernedShards(map, shards);
         if (n == 0) throw new ArgumentException("the transaction has no inputs or references: no shard is concerned by it");
         ConcernedShards = shards[..n].ToArray();
@@ -259,6 +259,14 @@ public sealed class ChainspaceClient : IFrameHandler, IAsyncDisposable
         uint shard = _cluster.ShardMap.ShardOf(objectId);
         var (ok, result) = await QueryAsync(_links[shard], QueryKind.ObjectState, objectId, timeout).ConfigureAwait(false);
         if (!ok || result.Length != 1) throw new InvalidOperationException("the replica could not answer the object query");
+        return (ObjectState)result[0];
+    }
+
+    /// <summary>The object's state as one given replica reports it (monitoring, tests).</summary>
+    public async Task<ObjectState> QueryObjectAsync(NodeId node, Hash256 objectId, TimeSpan timeout)
+    {
+        var (ok, result) = await QueryAsync([_links[node.Shard][node.Replica]], QueryKind.ObjectState, objectId, timeout).ConfigureAwait(false);
+        if (!ok || result.Length != 1) throw new InvalidOperationException($"{node} could not answer the object query");
         return (ObjectState)result[0];
     }
 

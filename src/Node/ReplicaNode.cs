@@ -152,6 +152,9 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
             ClientFrameTypes = FrameType.ClientTypes,
             FrameBytesMax = 16 << 20,
             SendQueueBytesMax = 64 << 20,
+            // Replicas are each other's only peers: a replica that was down is reconnected to within a
+            // quarter second, so a restart does not leave the shard short of prepares for seconds.
+            ReconnectDelayMax = TimeSpan.FromMilliseconds(250),
             Logger = (level, message) =>
             {
                 if (level >= TransportLogLevel.Warning) _logLine($"transport {level}: {message}");

@@ -19,7 +19,7 @@ public readonly record struct NodeStats(
     long Committed, long Aborted, long Batches, long Requests, long ViewChanges, long LogFlushes,
     long AllocatedBytes, long CpuMilliseconds, long QueueDepth, long RejectedFrames)
 {
-    public const int Size = 8 * 4 + 32 + 8 * 10 + 2;
+    public const int Size = 8 * 3 + 32 + 8 * 10 + 2;
 
     public void WriteTo(Span<byte> d)
     {
