@@ -17,22 +17,50 @@ namespace Chainspace.Sbac;
 /// </summary>
 public sealed partial class ShardLedger
 {
+    // Checkpoints ask for the digest and then the snapshot of the same state: it is built once into a
+    // reused buffer (no per-checkpoint allocation once the buffers have grown to the state's size) and
+    // both answers come from it. Any state change (a new batch, a restore) invalidates it.
+    private readonly ArrayBufferWriter<byte> _snapshot = new(64 * 1024);
+    private Hash256[] _sortedIds = new Hash256[1024];
+    private ulong _snapshotSequence;
+    private Hash256 _snapshotDigest;
+    private bool _snapshotValid;
+
     public void WriteSnapshot(IBufferWriter<byte> output, ulong sequence)
     {
+        output.Write(BuildSnapshot(sequence));
+    }
+
+    /// <summary>The digest of the state after <paramref name="sequence"/> (the snapshot's hash).</summary>
+    public Hash256 StateDigest(ulong sequence)
+    {
+        BuildSnapshot(sequence);
+        return _snapshotDigest;
+    }
+
+    private ReadOnlySpan<byte> BuildSnapshot(ulong sequence)
+    {
         Invariant.Check(!_inBatch);
-        var transactions = _transactions.OrderBy(kv => kv.Key).ToList();
+        if (_snapshotValid && _snapshotSequence == sequence) return _snapshot.WrittenSpan;
+        var output = _snapshot;
+        output.ResetWrittenCount();
+        int count = _transactions.Count;
+        if (_sortedIds.Length < count) _sortedIds = new Hash256[Math.Max(count, _sortedIds.Length * 2)];
+        _transactions.Keys.CopyTo(_sortedIds, 0);
+        Array.Sort(_sortedIds, 0, count);
         var header = output.GetSpan(2);
         header[0] = FormatVersion.V1;
         header[1] = (byte)Hashing.Algorithm;
         output.Advance(2);
         PutVarint(output, Shard);
         PutVarint(output, sequence);
-        byte[] objects = _objects.ToSnapshot(sequence);
-        PutVarint(output, (ulong)objects.Length);
-        output.Write(objects);
-        PutVarint(output, (ulong)transactions.Count);
-        foreach (var (txId, record) in transactions)
+        PutVarint(output, (ulong)_objects.GetSnapshotLength());
+        _objects.WriteSnapshot(sequence, output);
+        PutVarint(output, (ulong)count);
+        for (int i = 0; i < count; i++)
         {
+            var txId = _sortedIds[i];
+            var record = _transactions[txId];
             var span = output.GetSpan(Hash256.Size + 3);
             txId.WriteTo(span);
             span[Hash256.Size] = record.Vote is { } v ? (byte)v : (byte)0;
@@ -43,14 +71,10 @@ public sealed partial class ShardLedger
             PutVarint(output, (ulong)body.Length);
             output.Write(body);
         }
-    }
-
-    /// <summary>The digest of the state after <paramref name="sequence"/> (the snapshot's hash).</summary>
-    public Hash256 StateDigest(ulong sequence)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        WriteSnapshot(buffer, sequence);
-        return Hashing.Domain(HashDomain.State, buffer.WrittenSpan);
+        _snapshotSequence = sequence;
+        _snapshotDigest = Hashing.Domain(HashDomain.State, output.WrittenSpan);
+        _snapshotValid = true;
+        return output.WrittenSpan;
     }
 
     public static Hash256 DigestOf(ReadOnlySpan<byte> snapshot) => Hashing.Domain(HashDomain.State, snapshot);
@@ -70,6 +94,7 @@ public sealed partial class ShardLedger
         _transactions.Clear();
         Invariant.Check(TryReadSnapshot(snapshot, apply: true, out sequence, out var objects, out failure));
         _objects = objects!;
+        _snapshotValid = false;
         _batchSequence = sequence;
         _batchVoteCount = _batchDecisionCount = 0;
         _lockHolders = 0;

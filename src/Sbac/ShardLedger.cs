@@ -133,6 +133,7 @@ public sealed partial class ShardLedger
         _batchSequence = sequence;
         _batchVoteCount = _batchDecisionCount = 0;
         _batchBodies.ResetWrittenCount();
+        _snapshotValid = false;
     }
 
     public void EndBatch(ulong sequence)
