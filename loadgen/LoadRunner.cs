@@ -21,7 +21,7 @@ public sealed record LoadOptions
 public sealed record LoadSummary(
     double Seconds, long Committed, long Aborted, long Rejected, long TimedOut, long Sent,
     double Throughput, double P50Ms, double P90Ms, double P99Ms, double MaxMs,
-    double AllocatedBytesPerTx, double CpuMsPerTx, long Resent, bool Exhausted)
+    double AllocatedBytesPerTx, double CpuMsPerTx, double MeanBatch, long ViewChanges, long Resent, bool Exhausted)
 {
     public string Format()
     {
@@ -31,6 +31,7 @@ public sealed record LoadSummary(
             aborted      {Aborted:N0}   rejected {Rejected:N0}   timed out {TimedOut:N0}   resent {Resent:N0}
             latency      p50 {P50Ms:F2} ms   p90 {P90Ms:F2} ms   p99 {P99Ms:F2} ms   max {MaxMs:F2} ms
             node cost    {AllocatedBytesPerTx:N0} B allocated and {CpuMsPerTx * 1000:F0} µs CPU per committed tx (all replicas together)
+            batches      {MeanBatch:F1} requests per PBFT batch on average; {ViewChanges} view changes
             """) + (Exhausted ? "\nnote         the genesis pool ran out before the end: raise --objects" : "");
     }
 }
@@ -92,13 +93,17 @@ public sealed class LoadRunner
         if (_options.Progress) Console.Error.WriteLine();
         _slots?.Release(_options.Concurrency);   // unblock a closed-loop sender
         long windowCommitted = Interlocked.Read(ref _windowCommitted);
-        double allocated = 0, cpu = 0;
+        double allocated = 0, cpu = 0, batches = 0, requests = 0;
+        long viewChanges = 0;
         if (before is not null && windowCommitted > 0)
         {
             for (int i = 0; i < nodes.Length; i++)
             {
                 allocated += after[i].AllocatedBytes - before[i].AllocatedBytes;
                 cpu += after[i].CpuMilliseconds - before[i].CpuMilliseconds;
+                batches += after[i].Batches - before[i].Batches;
+                requests += after[i].Requests - before[i].Requests;
+                viewChanges = Math.Max(viewChanges, after[i].ViewChanges - before[i].ViewChanges);
             }
             allocated /= windowCommitted;
             cpu /= windowCommitted;
@@ -108,7 +113,7 @@ public sealed class LoadRunner
             Interlocked.Read(ref _sent), windowCommitted / seconds,
             h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(50) / 1000.0, h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(90) / 1000.0,
             h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(99) / 1000.0, h.TotalCount == 0 ? 0 : h.GetMaxValue() / 1000.0,
-            allocated, cpu, _client.Resent, Interlocked.Read(ref _next) >= _work.Count);
+            allocated, cpu, batches == 0 ? 0 : requests / batches, viewChanges, _client.Resent, Interlocked.Read(ref _next) >= _work.Count);
     }
 
     private long Ticks(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);

@@ -42,6 +42,7 @@ root.SetAction(async (parse, cancellation) =>
         Console.Error.WriteLine($"error: {e.Message}");
         return 1;
     }
+    using var sampler = Environment.GetEnvironmentVariable("CHAINSPACE_ALLOC_SAMPLE") == "1" ? new AllocationSampler() : null;
     Console.Out.WriteLine("ready");
     try
     {
@@ -57,6 +58,7 @@ root.SetAction(async (parse, cancellation) =>
         return 1;
     }
     await node.DisposeAsync();
+    if (sampler is not null) Console.Out.WriteLine(sampler.Report());
     Console.Out.WriteLine("stopped");
     return 0;
 });
