@@ -23,6 +23,7 @@ public sealed class MultiShardChecker(MultiShardSimulator sim)
     private readonly Dictionary<(int Shard, ulong Seq), (Hash256 Digest, int Replica)> _delivered = new();
     private readonly Dictionary<(int Shard, ulong Seq), (string Outcome, int Replica)> _batches = new();
     private readonly Dictionary<(int Shard, ulong Seq), int> _modelOwner = new();
+    private readonly HashSet<(int Shard, ulong Seq)> _modelDone = new();
     private readonly Dictionary<Hash256, (Decision Decision, int Shard)> _decisions = new();
     private readonly Dictionary<(int Shard, Hash256 Object), Hash256> _locks = new();
     private readonly Dictionary<Hash256, Hash256> _consumedBy = new();
@@ -51,13 +52,13 @@ public sealed class MultiShardChecker(MultiShardSimulator sim)
             owner = host.Index;
             _modelOwner.Add((host.Shard, seq), owner);
         }
-        if (owner != host.Index) return;
+        if (owner != host.Index || _modelDone.Contains((host.Shard, seq))) return;   // applied once, not again on recovery
         var ledger = host.Ledger;
         var votes = ledger.BatchVotes;
         for (int i = votesBefore; i < votes.Length; i++)
         {
             var tx = Known(votes[i].TransactionId, ledger.BodyOfVote(i));
-            if (votes[i].Decision == Decision.Commit && tx is not null) LockInModel(host.Shard, tx);
+            if (votes[i].Decision == Decision.Commit && tx is not null) LockInModel(host, tx);
         }
         var decisions = ledger.BatchDecisions;
         for (int i = decisionsBefore; i < decisions.Length; i++) Decide(host.Shard, decisions[i].TransactionId, decisions[i].Decision);
@@ -71,14 +72,15 @@ public sealed class MultiShardChecker(MultiShardSimulator sim)
         return decoded;
     }
 
-    private void LockInModel(int shard, Transaction tx)
+    private void LockInModel(SbacHost host, Transaction tx)
     {
+        int shard = host.Shard;
         foreach (var o in Universe.Inputs(tx).Select(o => o.Id).Distinct())
         {
             if (sim.Universe.Map.ShardOf(o) != shard) continue;
             if (_locks.TryGetValue((shard, o), out var holder) && holder != tx.Id)
             {
-                sim.Fail($"lock: shard {shard} voted commit for {tx.Id.ToShortString()} on {o.ToShortString()}, locked by undecided {holder.ToShortString()}");
+                sim.Fail($"lock: s{shard}r{host.Index} voted commit at batch {host.Ledger.BatchSequence} for {tx.Id.ToShortString()} on {o.ToShortString()}, locked by undecided {holder.ToShortString()}");
             }
             _locks[(shard, o)] = tx.Id;
         }
@@ -118,6 +120,7 @@ public sealed class MultiShardChecker(MultiShardSimulator sim)
         sb.Append('|');
         foreach (var d in ledger.BatchDecisions) sb.Append(d.TransactionId.ToShortString()).Append(d.Decision == Decision.Commit ? "+ " : "- ");
         string outcome = sb.ToString();
+        if (_modelOwner.TryGetValue((host.Shard, seq), out int owner) && owner == host.Index) _modelDone.Add((host.Shard, seq));
         if (_batches.TryGetValue((host.Shard, seq), out var first))
         {
             if (first.Outcome != outcome) sim.Fail($"agreement: shard {host.Shard} batch {seq}: r{first.Replica} [{first.Outcome}] vs r{host.Index} [{outcome}]");

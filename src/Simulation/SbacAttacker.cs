@@ -14,6 +14,10 @@ namespace Chainspace.Simulation;
 public sealed class SbacAttacker(MultiShardSimulator sim, SbacHost host, SbacAttack mode, SimRandom random)
 {
     private const int Memory = 64;
+    /// <summary>Injections per tick and attack. Kept low: PBFT's request queue has no per-client fairness, so
+    /// a replica flooding its shard with requests starves honest ones (a denial of service, not a safety
+    /// question, and outside what this simulator checks).</summary>
+    private const double RatePerTick = 0.03;
     private readonly List<(int Shard, byte[] Message)> _ownVotes = new();
     private readonly List<byte[]> _accepts = new();
     private readonly List<(Hash256 Id, byte[] Body)> _voted = new();
@@ -74,17 +78,17 @@ public sealed class SbacAttacker(MultiShardSimulator sim, SbacHost host, SbacAtt
     public void OnTick()
     {
         int shards = sim.Options.Shards;
-        if (mode.HasFlag(SbacAttack.ReplayVotes) && _ownVotes.Count > 0 && random.Chance(0.2))
+        if (mode.HasFlag(SbacAttack.ReplayVotes) && _ownVotes.Count > 0 && random.Chance(RatePerTick))
         {
             var (shard, message) = _ownVotes[random.Next(_ownVotes.Count)];
             int target = random.Chance(0.5) ? shard : random.Next(shards);
             sim.SendVotes(host.Node, target, random.Next(sim.Options.Replicas), message);
         }
-        if (mode.HasFlag(SbacAttack.ReplayAccepts) && _accepts.Count > 0 && random.Chance(0.2))
+        if (mode.HasFlag(SbacAttack.ReplayAccepts) && _accepts.Count > 0 && random.Chance(RatePerTick))
         {
             host.Submit(random.Next(shards), _accepts[random.Next(_accepts.Count)]);
         }
-        if (mode.HasFlag(SbacAttack.ForgeAccepts) && _voted.Count > 0 && random.Chance(0.2)) ForgeAccept();
+        if (mode.HasFlag(SbacAttack.ForgeAccepts) && _voted.Count > 0 && random.Chance(RatePerTick)) ForgeAccept();
     }
 
     private void ForgeAccept()

@@ -298,6 +298,11 @@ public sealed class SbacHost : IByzantineHost
         {
             int votes = host.Ledger.BatchVotes.Length, decisions = host.Ledger.BatchDecisions.Length;
             host.App.Execute(sequence, client, requestNumber, operation, reply);
+            if (host.Index == 0 && host._sim.Tracing && SbacCommand.TryDecode(operation, Core.Codec.CodecLimits.Default, out var c, out _) && c.Kind == SbacCommandKind.Accept)
+            {
+                host.Ledger.TryGetTransaction(c.TransactionId, out var v, out var f);
+                host._sim.Trace($"s{host.Shard} executes Accept({c.TransactionId.ToShortString()}, {c.Decision}, {c.ProofCount} proofs) from {client:x}: vote {v} final {f}");
+            }
             if (host.Honest) host._sim.Checker.OnCommand(host, sequence, votes, decisions);
         }
 
@@ -309,6 +314,10 @@ public sealed class SbacHost : IByzantineHost
 
         public Hash256 StateDigest(ulong sequence) => host.App.StateDigest(sequence);
         public void WriteSnapshot(IBufferWriter<byte> destination) => host.App.WriteSnapshot(destination);
-        public void RestoreSnapshot(ReadOnlySpan<byte> snapshot, ulong sequence) => host.App.RestoreSnapshot(snapshot, sequence);
+        public void RestoreSnapshot(ReadOnlySpan<byte> snapshot, ulong sequence)
+        {
+            host.App.RestoreSnapshot(snapshot, sequence);
+            host._sim.Trace($"s{host.Shard}r{host.Index} restores a snapshot at {sequence} ({host.Ledger.Objects.LockingTransactions} locking transactions)");
+        }
     }
 }
