@@ -127,7 +127,9 @@ public sealed class SbacInitiator
                 continue;
             }
             var txId = entries.TransactionId;
-            if (ledger.TryGetTransaction(txId, out _, out var final) && final is not null) continue;   // decided here already
+            // Decided here already, and nothing left to do (a pending commit may still need its Create proofs,
+            // which include this shard's own votes: those often arrive after this replica executed the decision).
+            if (ledger.TryGetTransaction(txId, out _, out var final) && final is not null && !_pending.ContainsKey(txId)) continue;
             var p = GetOrAdd(txId);
             if (p is null) continue;
             int length = entries.Path.Length / Hash256.Size;

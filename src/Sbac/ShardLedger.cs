@@ -21,6 +21,8 @@ public sealed record ShardLedgerOptions
     public int TransactionsCapacity { get; init; } = 1 << 16;
     /// <summary>Most votes one batch can produce (one per request).</summary>
     public int BatchVotesMax { get; init; } = 8192;
+    /// <summary>Planted bugs for the simulator's self-test; never set outside tests.</summary>
+    public SbacBugs PlantedBugs { get; init; }
 
     public ShardLedgerOptions Validate()
     {
@@ -74,6 +76,7 @@ public sealed partial class ShardLedger
     private readonly (int Offset, int Length)[] _batchVoteBodies;
     private readonly uint[] _shards;
     private readonly Hash256[] _ids;          // scratch: the object ids one store command touches
+    private readonly IgnoreLocks? _ignoreLocks;   // only with the planted bug SkipLockCheck
     private int _lockHolders;                  // transactions holding locks here (checked against the store)
     private int _batchVoteCount, _batchDecisionCount;
     private ulong _batchSequence;
@@ -94,6 +97,7 @@ public sealed partial class ShardLedger
         _batchVoteBodies = new (int, int)[options.BatchVotesMax];
         _shards = new uint[options.Map.ShardCount];
         _ids = new Hash256[options.Limits.ObjectsPerTransactionMax];
+        if (options.PlantedBugs.HasFlag(SbacBugs.SkipLockCheck)) _ignoreLocks = new IgnoreLocks(objects);
     }
 
     public ushort Shard => _options.Shard;
@@ -202,7 +206,8 @@ public sealed partial class ShardLedger
 
         var tx = _parsed.View(body);
         var scope = ValidationScope.ForShard(Shard, _options.Map);
-        var vote = _validator.Validate(tx, _objects, scope).IsValid ? Decision.Commit : Decision.Abort;
+        IObjectStates states = _ignoreLocks is null ? _objects : _ignoreLocks;
+        var vote = _validator.Validate(tx, states, scope).IsValid ? Decision.Commit : Decision.Abort;
 
         ref var record = ref CollectionsMarshal.GetValueRefOrAddDefault(_transactions, txId, out _);
         record.Vote = vote;
@@ -229,7 +234,9 @@ public sealed partial class ShardLedger
         int n = CollectManaged(tx, ObjectRole.Input, alsoReferences: true);
         if (n == 0) return false;
         // Fig. 2 has just found every one of them usable here, so the lock cannot fail.
-        Invariant.Check(_objects.TryLock(_ids.AsSpan(0, n), txId) == StoreResult.Ok);
+        var locked = _objects.TryLock(_ids.AsSpan(0, n), txId);
+        if (locked != StoreResult.Ok && _ignoreLocks is not null) return false;   // planted bug: voted commit without its locks
+        Invariant.Check(locked == StoreResult.Ok);
         _lockHolders++;
         return true;
     }
@@ -267,7 +274,7 @@ public sealed partial class ShardLedger
             Invariant.Check(_parsed.TryParse(body, out _));
             Invariant.Check(_parsed.ComputeIds(body) == txId);
             int concerned = _parsed.ConcernedShards(_options.Map, _shards);
-            if (!ProofsCover(command.Proofs, command.ProofCount, txId, _shards.AsSpan(0, concerned), Shard))
+            if (!SkipsProofs && !ProofsCover(command.Proofs, command.ProofCount, txId, _shards.AsSpan(0, concerned), Shard))
                 return new LedgerReply(LedgerStatus.InvalidProof, txId, null);
             ApplyCommit(_parsed.View(body), txId);
             Decide(ref record, txId, Decision.Commit);
@@ -275,7 +282,7 @@ public sealed partial class ShardLedger
         }
 
         // Abort: our own abort vote, or one valid abort proof from a shard concerned by T.
-        bool justified = known && record.Vote == Decision.Abort;
+        bool justified = SkipsProofs || (known && record.Vote == Decision.Abort);
         if (!justified)
         {
             ReadOnlySpan<uint> concernedShards = default;
@@ -428,6 +435,8 @@ public sealed partial class ShardLedger
     // ---------------------------------------------------------------- helpers
 
     private bool Manages(in Hash256 id) => _options.Map.ShardOf(id) == Shard;
+
+    private bool SkipsProofs => (_options.PlantedBugs & SbacBugs.AcceptWithoutProof) != 0;
 
     private static bool Contains(ReadOnlySpan<uint> shards, uint shard)
     {

@@ -12,22 +12,20 @@ namespace Chainspace.Simulation;
 public sealed class Byzantine
 {
     private const int ReplayMemory = 256;
-    private readonly Simulator _sim;
-    private readonly ReplicaHost _host;
+    private readonly IByzantineHost _host;
     private readonly ByzantineMode _mode;
     private readonly SimRandom _random;
     private readonly List<byte[]> _seen = new();
     private readonly Dictionary<(ulong, ulong), byte[]> _equivocations = new();
 
-    public Byzantine(Simulator sim, ReplicaHost host, ByzantineMode mode)
+    public Byzantine(IByzantineHost host, ByzantineMode mode, SimRandom random)
     {
-        _sim = sim;
         _host = host;
         _mode = mode;
-        _random = sim.Random.Fork();
+        _random = random;
     }
 
-    private ShardContext Context => _sim.Context;
+    private ShardContext Context => _host.Context;
 
     public void Observe(byte[] message)
     {
@@ -38,7 +36,7 @@ public sealed class Byzantine
 
     public void OnTick()
     {
-        int n = _sim.Options.Replicas;
+        int n = Context.N;
         if (_mode.HasFlag(ByzantineMode.Replay) && _seen.Count > 0 && _random.Chance(0.3))
         {
             var old = _seen[_random.Next(_seen.Count)];
@@ -109,7 +107,7 @@ public sealed class Byzantine
     /// batches instead of the ones the proofs require.</summary>
     private byte[]? ForgedNewView(byte[] message)
     {
-        var nv = NewViewMessage.TryDecode(message, Context, _sim.Options.Replica.WatermarkWindow, _sim.Options.Replica.BatchBytesMax);
+        var nv = NewViewMessage.TryDecode(message, Context, _host.ReplicaOptions.WatermarkWindow, _host.ReplicaOptions.BatchBytesMax);
         if (nv is null || nv.Replica != _host.Index) return null;
         int count = Math.Max(1, nv.Digests.Count);
         var digests = new List<Hash256>(count);
@@ -143,7 +141,7 @@ public sealed class Byzantine
         Statement.Sign(_host.Signer, kind, Context, replica.View, seq, digest, _host.Index, sig);
         var buffer = new byte[Wire.VoteLengthMax];
         int length = Wire.WriteVote(buffer, type, replica.View, seq, digest, _host.Index, sig);
-        _host.SendRaw(_random.Next(_sim.Options.Replicas), buffer.AsSpan(0, length).ToArray());
+        _host.SendRaw(_random.Next(Context.N), buffer.AsSpan(0, length).ToArray());
     }
 
     /// <summary>A forged or corrupted copy: flipped bytes (a bad signature or a malformed message).</summary>
@@ -153,4 +151,16 @@ public sealed class Byzantine
         if (copy.Length > 1) copy[1 + _random.Next(copy.Length - 1)] ^= (byte)(1 + _random.Next(255));
         return copy;
     }
+}
+
+/// <summary>What <see cref="Byzantine"/> needs from the replica it subverts (single- or multi-shard driver).</summary>
+public interface IByzantineHost
+{
+    int Index { get; }
+    IReplicaSigner Signer { get; }
+    Replica Replica { get; }
+    ShardContext Context { get; }
+    ReplicaOptions ReplicaOptions { get; }
+    /// <summary>Sends a message to replica <paramref name="to"/> of the same shard, bypassing the replica.</summary>
+    void SendRaw(int to, byte[] message);
 }

@@ -9,7 +9,7 @@ namespace Chainspace.Simulation;
 /// SendAfterPersist until its record is durable, and on a crash throws away the replica, its volatile
 /// state and its parked messages, then restarts it from what the disk kept.
 /// </summary>
-public sealed class ReplicaHost
+public sealed class ReplicaHost : IByzantineHost
 {
     private readonly Simulator _sim;
     private readonly Outbox _outbox = new();
@@ -22,7 +22,7 @@ public sealed class ReplicaHost
         Index = index;
         Signer = signer;
         Mode = mode;
-        if (mode != ByzantineMode.None) _byzantine = new Byzantine(sim, this, mode);
+        if (mode != ByzantineMode.None) _byzantine = new Byzantine(this, mode, sim.Random.Fork());
         Start(recover: false);
     }
 
@@ -192,5 +192,7 @@ public sealed class ReplicaHost
         }
     }
 
-    internal void SendRaw(int to, byte[] message) => _sim.SendToReplica(Index, to, message);
+    public ShardContext Context => _sim.Context;
+    public ReplicaOptions ReplicaOptions => _sim.Options.Replica;
+    public void SendRaw(int to, byte[] message) => _sim.SendToReplica(Index, to, message);
 }

@@ -4,8 +4,8 @@ using Chainspace.Core;
 namespace Chainspace.Simulation;
 
 /// <summary>A run that broke an invariant or lost liveness. The message names the seed and the replay command.</summary>
-public sealed class SimulationFailure(ulong seed, string message)
-    : Exception($"seed {seed}: {message}\n  replay: {Simulator.ReplayCommand(seed)}")
+public sealed class SimulationFailure(ulong seed, string message, string? replay = null)
+    : Exception($"seed {seed}: {message}\n  replay: {replay ?? Simulator.ReplayCommand(seed)}")
 {
     public ulong Seed { get; } = seed;
 }
