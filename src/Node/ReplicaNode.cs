@@ -62,10 +62,17 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
     private IConnectionListener? _listener;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    // Durability.
+    // Durability. With fsync on, a flusher thread makes the log durable while the loop goes on stepping:
+    // the loop appends and asks for a flush of everything up to an id; the flusher answers through the
+    // queue. Messages that vouch for records not yet durable wait in the parked arena.
     private ulong _appendedId;
     private ulong _durableId;
-    private readonly ArrayBufferWriter<byte> _parkedArena = new(64 * 1024);
+    private ulong _flushRequested;   // highest id handed to the flusher (loop thread writes, flusher reads)
+    private readonly object _flushGate = new();
+    private Thread? _flusher;
+    private Exception? _flushFailure;
+    private ArrayBufferWriter<byte> _parkedArena = new(64 * 1024);
+    private ArrayBufferWriter<byte> _parkedSpare = new(64 * 1024);
     private readonly List<Parked> _parked = new(256);
 
     // Clients: where replies and decisions go.
@@ -79,15 +86,18 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
     private long _queueDepth;
     private Hash256 _stableDigest;
 
-    private readonly struct Inbound(byte type, NodeId from, Connection? connection, FrameLease lease)
+    private readonly struct Inbound(byte type, NodeId from, Connection? connection, FrameLease lease, ulong value = 0)
     {
         public readonly byte Type = type;
         public readonly NodeId From = from;
         public readonly Connection? Connection = connection;   // set for client frames and disconnects
         public readonly FrameLease Lease = lease;
+        public readonly ulong Value = value;                   // InternalDurable: the persist id now durable
     }
 
     private const byte InternalDisconnected = 255;
+    private const byte InternalDurable = 254;
+    private const byte InternalFlushFailed = 253;
 
     private readonly record struct Parked(ulong PersistId, int To, int Offset, int Length);
 
@@ -186,6 +196,11 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
             if (replica.Id == _self) continue;
             _links[replica.Id.Shard][replica.Id.Replica] = PeerLink.ToReplica(_transport, _cluster, replica.Id);
         }
+        if (_log is not null && _fsync)
+        {
+            _flusher = new Thread(FlushLoop) { Name = $"log flusher {_self}", IsBackground = true };
+            _flusher.Start();
+        }
         _thread = new Thread(Loop) { Name = $"replica {_self}", IsBackground = true };
         _thread.Start();
         _logLine($"replica {_self} listening on {_listener.EndPoint}, view {_replica.View}, executed {_replica.LastExecuted}");
@@ -213,6 +228,9 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
         _stopping = true;
         lock (_gate) Monitor.PulseAll(_gate);
         if (_thread is not null) await _stopped.Task.ConfigureAwait(false);
+        lock (_flushGate) Monitor.PulseAll(_flushGate);
+        _flusher?.Join();
+        if (_log is not null && _fsync && !_log.IsFaulted) _log.Flush();   // whatever the last round appended
         // The transport closes its listeners itself.
         foreach (var row in _links)
             for (int i = 0; i < row.Length; i++)
@@ -376,6 +394,11 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
             case InternalDisconnected:
                 ForgetClient(item.Connection!);
                 break;
+            case InternalDurable:
+                OnDurable(item.Value);
+                break;
+            case InternalFlushFailed:
+                throw new IOException($"replica {_self}: the log could not be flushed; stopping rather than vouching for state that may be lost", _flushFailure);
             default:
                 _rejectedFrames++;
                 break;
@@ -523,24 +546,87 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
         _parked.Add(new Parked(persistId, to, offset, payload.Length));
     }
 
-    /// <summary>Group commit: one flush for everything appended this round, then what waited on it.</summary>
+    /// <summary>
+    /// Group commit at the end of a loop round. Without a flusher (no log, or fsync off) records count as
+    /// durable at once. With one, the round's records are handed to it in one request and the loop goes on;
+    /// <see cref="OnDurable"/> runs when the flush returns.
+    /// </summary>
     private void FlushLog()
     {
+        if (_flusher is not null)
+        {
+            if (_appendedId > _flushRequested)
+            {
+                lock (_flushGate)
+                {
+                    Volatile.Write(ref _flushRequested, _appendedId);
+                    Monitor.Pulse(_flushGate);
+                }
+            }
+            return;
+        }
         while (_appendedId > _durableId)
         {
-            if (_log is not null && _fsync) _log.Flush();
-            _durableId = _appendedId;
             _logFlushes++;
-            var arena = _parkedArena.WrittenSpan;
-            for (int i = 0; i < _parked.Count; i++)
-            {
-                var p = _parked[i];
-                SendConsensus(p.To, arena.Slice(p.Offset, p.Length));
-            }
-            _parked.Clear();
-            _parkedArena.ResetWrittenCount();
-            StepReplica(Input.PersistCompleted(_durableId));
+            OnDurable(_appendedId);
         }
+    }
+
+    /// <summary>The flusher: one fsync for every request that came in while the previous one ran.</summary>
+    private void FlushLoop()
+    {
+        ulong done = 0;
+        try
+        {
+            while (true)
+            {
+                ulong target;
+                lock (_flushGate)
+                {
+                    while (!_stopping && Volatile.Read(ref _flushRequested) <= done) Monitor.Wait(_flushGate);
+                    if (_stopping) return;
+                    target = Volatile.Read(ref _flushRequested);
+                }
+                // Every record up to target was appended before target was published: Flush covers it.
+                _log!.Flush();
+                done = target;
+                Interlocked.Increment(ref _logFlushes);
+                Enqueue(new Inbound(InternalDurable, default, null, default, target));
+            }
+        }
+        catch (Exception e) when (e is IOException or LogFaultedException or ObjectDisposedException)
+        {
+            if (_stopping) return;
+            _flushFailure = e;
+            Enqueue(new Inbound(InternalFlushFailed, default, null, default));
+        }
+    }
+
+    /// <summary>Records up to <paramref name="id"/> are durable: send what vouched for them, tell the replica.</summary>
+    private void OnDurable(ulong id)
+    {
+        if (id <= _durableId) return;
+        _durableId = id;
+        var arena = _parkedArena.WrittenSpan;
+        int kept = 0;
+        _parkedSpare.ResetWrittenCount();
+        for (int i = 0; i < _parked.Count; i++)
+        {
+            var p = _parked[i];
+            var payload = arena.Slice(p.Offset, p.Length);
+            if (p.PersistId <= id)
+            {
+                SendConsensus(p.To, payload);
+                continue;
+            }
+            // Still waiting: moved to the spare arena, which becomes the arena (no growth without bound).
+            int offset = _parkedSpare.WrittenCount;
+            _parkedSpare.Write(payload);
+            _parked[kept++] = p with { Offset = offset };
+        }
+        _parked.RemoveRange(kept, _parked.Count - kept);
+        (_parkedArena, _parkedSpare) = (_parkedSpare, _parkedArena);
+        StepReplica(Input.PersistCompleted(id));
     }
 
     // ------------------------------------------------------------------ sending
