@@ -65,15 +65,18 @@ public sealed class FaultyDeviceLogTests
     }
 
     [Theory]
-    [InlineData(CrashMode.LoseUnflushed)]
-    [InlineData(CrashMode.TearLastWrite)]
-    [InlineData(CrashMode.ReorderPages)]
-    public void Crash_EachMode_OverRealFiles_FlushedRecordsSurvive(CrashMode mode)
+    [InlineData(CrashMode.LoseUnflushed, MmapWriteMode.Buffered)]
+    [InlineData(CrashMode.TearLastWrite, MmapWriteMode.Buffered)]
+    [InlineData(CrashMode.ReorderPages, MmapWriteMode.Buffered)]
+    [InlineData(CrashMode.LoseUnflushed, MmapWriteMode.Mapped)]
+    [InlineData(CrashMode.TearLastWrite, MmapWriteMode.Mapped)]
+    [InlineData(CrashMode.ReorderPages, MmapWriteMode.Mapped)]
+    public void Crash_EachMode_OverRealFiles_FlushedRecordsSurvive(CrashMode mode, MmapWriteMode writeMode)
     {
         using var directory = new TempDirectory("crash-" + mode);
         for (int seed = 1; seed <= 10; seed++)
         {
-            var device = new FaultyDevice(new MmapDevice(Path.Combine(directory.Path, seed.ToString())), seed);
+            var device = new FaultyDevice(new MmapDevice(Path.Combine(directory.Path, seed.ToString()), writeMode), seed);
             var written = new List<Written>();
             var log = AppendLog.Open(device, Options);
             for (ulong s = 1; s <= 40; s++) written.Add(new Written(log.Append(1, s, Payload(s, (int)(s * 97 % 900))), s, Payload(s, (int)(s * 97 % 900))));

@@ -241,11 +241,12 @@ public abstract class LogConformanceTests : IDisposable
     }
 }
 
+/// <summary>The suite over real files written through the shared mapping (mapped writes).</summary>
 public sealed class MmapLogTests : LogConformanceTests
 {
     private readonly TempDirectory _directory = new("mmap-log");
 
-    protected override IStorageDevice Device => new MmapDevice(_directory.Path);
+    protected override IStorageDevice Device => new MmapDevice(_directory.Path, MmapWriteMode.Mapped);
 
     private string PathOf(long id) => Device.SegmentName(id);
 
@@ -266,7 +267,7 @@ public sealed class MmapLogTests : LogConformanceTests
         using (var log = Open()) log.Append(1, 1, Payload(1, 10));
         string tmp = PathOf(1) + ".tmp";
         File.WriteAllBytes(tmp, new byte[100]);
-        var device = new MmapDevice(_directory.Path);
+        var device = new MmapDevice(_directory.Path, MmapWriteMode.Mapped);
         Assert.Equal([tmp], device.RemovedTemporaryFiles);
         Assert.False(File.Exists(tmp));
         using var reopened = AppendLog.Open(device, Options);

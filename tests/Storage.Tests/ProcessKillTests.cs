@@ -14,6 +14,7 @@ namespace Chainspace.Storage.Tests;
 public sealed class ProcessKillTests(ITestOutputHelper output)
 {
     private const int SegmentSize = 256 * 1024;
+    private const int LargeSegmentSize = 4 << 20;   // several buffered-mode staging windows per segment
     private static readonly TimeSpan LineTimeout = TimeSpan.FromSeconds(30);
 
     [Theory]
@@ -22,11 +23,13 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
     [InlineData(3, 400, MmapWriteMode.Mapped)]
     [InlineData(4, 5, MmapWriteMode.Buffered)]
     [InlineData(5, 200, MmapWriteMode.Buffered)]
-    public void Kill9_MidAppend_RecoveredPrefixHoldsEveryFlushedRecord(int seed, int flushesBeforeKill, MmapWriteMode mode)
+    [InlineData(6, 700, MmapWriteMode.Buffered, LargeSegmentSize)]
+    [InlineData(7, 1500, MmapWriteMode.Buffered, LargeSegmentSize)]
+    public void Kill9_MidAppend_RecoveredPrefixHoldsEveryFlushedRecord(int seed, int flushesBeforeKill, MmapWriteMode mode, int segmentSize = SegmentSize)
     {
         using var directory = new TempDirectory("kill9");
         ulong maxFlushed = 0;
-        using (var child = StartChild(directory.Path, seed, mode))
+        using (var child = StartChild(directory.Path, seed, mode, segmentSize))
         {
             try
             {
@@ -46,7 +49,7 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
             }
         }
 
-        using var log = AppendLog.Open(new MmapDevice(directory.Path, mode), new LogOptions { SegmentSize = SegmentSize });
+        using var log = AppendLog.Open(new MmapDevice(directory.Path, mode), new LogOptions { SegmentSize = segmentSize });
         output.WriteLine($"killed after flush of sequence {maxFlushed}; {log.Recovery}");
         ulong expected = 1;
         var buffer = new byte[CrashWorkload.MaxPayload];
@@ -62,7 +65,7 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
         Assert.True(recovered >= maxFlushed, $"recovered up to sequence {recovered}, but the child had flushed {maxFlushed}");
     }
 
-    private static Process StartChild(string directory, int seed, MmapWriteMode mode)
+    private static Process StartChild(string directory, int seed, MmapWriteMode mode, int segmentSize)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "Chainspace.Storage.CrashChild.dll");
         Assert.True(File.Exists(dll), $"the child program is missing: {dll}");
@@ -74,7 +77,7 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
         };
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add(directory);
-        start.ArgumentList.Add(SegmentSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(segmentSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add(seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add("10000000");
         start.ArgumentList.Add(mode.ToString());

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Chainspace.Core;
+using Chainspace.Storage.Log;
 
 namespace Chainspace.Storage.Devices;
 
@@ -16,13 +18,19 @@ public sealed class MmapDevice : IStorageDevice
     private const string Suffix = ".log";
     private const string TempSuffix = ".tmp";
 
-    /// <summary>Buffered mode keeps two write buffers in steady state (current segment and spare); more are dropped.</summary>
-    private const int WriteBuffersKept = 2;
+    /// <summary>
+    /// Bytes of a buffered segment's staging window. Appends copy into it and a flush pwrites the new bytes from it,
+    /// so it stays in the CPU caches (a whole-segment write buffer did not, and cost 1.1-2.1x against FileStream).
+    /// </summary>
+    internal const int StageSize = 1 << 20;
+
+    /// <summary>Buffered mode keeps two staging buffers in steady state (current segment and spare); more are dropped.</summary>
+    private const int StagesKept = 2;
 
     private readonly List<string> _removedTemporaryFiles = new();
-    private readonly Stack<byte[]> _writeBuffers = new();
+    private readonly Stack<byte[]> _stages = new();
 
-    public MmapDevice(string directory, MmapWriteMode writeMode = MmapWriteMode.Mapped)
+    public MmapDevice(string directory, MmapWriteMode writeMode = MmapWriteMode.Buffered)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         WriteMode = writeMode;
@@ -110,25 +118,27 @@ public sealed class MmapDevice : IStorageDevice
         // Segments own their mappings; the directory needs no closing.
     }
 
-    /// <summary>A write buffer for a buffered segment: one a completed segment gave back, or a new one.</summary>
-    internal byte[] RentWriteBuffer(int length)
+    /// <summary>
+    /// A staging buffer of at least <paramref name="minimumLength"/> bytes for a buffered segment: one a completed
+    /// segment gave back, or a new one (<see cref="StageSize"/>, or the next power of two for an outsized record).
+    /// </summary>
+    internal byte[] RentStage(int minimumLength)
     {
-        lock (_writeBuffers)
+        lock (_stages)
         {
-            while (_writeBuffers.TryPop(out var buffer))
-            {
-                if (buffer.Length == length) return buffer;
-            }
+            if (_stages.TryPeek(out var top) && top.Length >= minimumLength) return _stages.Pop();
         }
-        return GC.AllocateUninitializedArray<byte>(length);
+        Invariant.Check(minimumLength <= LogFormat.MaxSegmentSize);
+        int length = minimumLength <= StageSize ? StageSize : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)minimumLength);
+        return GC.AllocateUninitializedArray<byte>(length, pinned: true);
     }
 
-    /// <summary>Takes back the write buffer of a segment that will not be written again.</summary>
-    internal void ReturnWriteBuffer(byte[] buffer)
+    /// <summary>Takes back the staging buffer of a segment that will not be written again.</summary>
+    internal void ReturnStage(byte[] stage)
     {
-        lock (_writeBuffers)
+        lock (_stages)
         {
-            if (_writeBuffers.Count < WriteBuffersKept) _writeBuffers.Push(buffer);
+            if (_stages.Count < StagesKept) _stages.Push(stage);
         }
     }
 

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
+using Chainspace.Core;
 
 namespace Chainspace.Storage.Devices;
 
@@ -19,8 +21,16 @@ internal sealed unsafe class MmapSegment : IStorageSegment
     private readonly MemoryMappedViewAccessor _view;
     private readonly MmapWriteMode _mode;
     private readonly MmapDevice _device;
+    private readonly object _stageLock = new();
     private byte* _base;
-    private byte[]? _writeBuffer;
+
+    // Buffered mode: the staging window and the staged bytes no pwrite has covered yet (see the class comment).
+    private byte[]? _stage;
+    private int _stageStart;
+    private int _pendingLo;
+    private int _pendingHi;
+    private bool _written;
+    private IOException? _spillError;
 
     private MmapSegment(MmapDevice device, long id, string path, int length, FileStream file, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePointer)
     {
@@ -50,9 +60,9 @@ internal sealed unsafe class MmapSegment : IStorageSegment
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
             pointer += view.PointerOffset;
             var segment = new MmapSegment(device, id, path, length, file, map, view, pointer);
-            // A new segment is made off the appender's path (by a flush): give it its write buffer now, so the
-            // first append into it does not allocate 'length' bytes.
-            if (forWriting && mode == MmapWriteMode.Buffered) segment._writeBuffer = device.RentWriteBuffer(length);
+            // A new segment is made off the appender's path (by a flush): give it its staging buffer now, so the
+            // first append into it does not allocate.
+            if (forWriting && mode == MmapWriteMode.Buffered) segment._stage = device.RentStage(Math.Min(MmapDevice.StageSize, length));
             return segment;
         }
         catch
@@ -78,8 +88,14 @@ internal sealed unsafe class MmapSegment : IStorageSegment
     {
         CheckRange(offset, length);
         if (_mode == MmapWriteMode.Mapped) return new Span<byte>(_base + offset, length);
-        var buffer = _writeBuffer ??= _device.RentWriteBuffer(Length);
-        return buffer.AsSpan(offset, length);
+        var stage = _stage;
+        // The appender's path: the next bytes after the staged ones, inside the window.
+        if (stage != null && offset == _pendingHi && offset + length - _stageStart <= stage.Length)
+        {
+            Volatile.Write(ref _pendingHi, offset + length);
+            return stage.AsSpan(offset - _stageStart, length);
+        }
+        return StageSlow(offset, length);
     }
 
     public void Flush(int offset, int length)
@@ -88,8 +104,7 @@ internal sealed unsafe class MmapSegment : IStorageSegment
         if (length == 0) return;
         if (_mode == MmapWriteMode.Buffered)
         {
-            var buffer = _writeBuffer ?? throw new InvalidOperationException($"flush of '{Name}' [{offset}, +{length}) covers bytes never written");
-            RandomAccess.Write(_file.SafeFileHandle, buffer.AsSpan(offset, length), offset);
+            WriteStaged(offset, offset + length);
             SyncData();
             return;
         }
@@ -124,9 +139,15 @@ internal sealed unsafe class MmapSegment : IStorageSegment
 
     public void EndWrites()
     {
-        // Reads never use the write buffer, so a completed segment's can serve the next one at once.
-        var buffer = Interlocked.Exchange(ref _writeBuffer, null);
-        if (buffer != null) _device.ReturnWriteBuffer(buffer);
+        // Reads never use the staging buffer, so a completed segment's can serve the next one at once.
+        byte[]? stage;
+        lock (_stageLock)
+        {
+            stage = _stage;
+            _stage = null;
+            _pendingLo = _pendingHi;
+        }
+        if (stage != null) _device.ReturnStage(stage);
     }
 
     public void Dispose()
@@ -138,6 +159,79 @@ internal sealed unsafe class MmapSegment : IStorageSegment
         _view.Dispose();
         _map.Dispose();
         _file.Dispose();
+    }
+
+    /// <summary>
+    /// Buffered mode, not the append fast path: spills the pending bytes, then stages [offset, offset + length),
+    /// in the current window if it fits there, else in a window starting at <paramref name="offset"/>.
+    /// </summary>
+    private Span<byte> StageSlow(int offset, int length)
+    {
+        lock (_stageLock)
+        {
+            var stage = _stage;
+            bool continues = stage != null && offset == _pendingHi;
+            if (!continues) Spill();
+            if (stage == null || offset < _stageStart || offset + length - _stageStart > stage.Length)
+            {
+                if (continues) Spill();
+                if (stage == null || stage.Length < length)
+                {
+                    if (stage != null) _device.ReturnStage(stage);
+                    stage = _device.RentStage(Math.Min(Math.Max(length, MmapDevice.StageSize), Length));
+                    _stage = stage;
+                }
+                _stageStart = offset;
+                _pendingLo = offset;
+            }
+            else if (!continues)
+            {
+                _pendingLo = offset;
+            }
+            Invariant.Check(_pendingLo == _pendingHi || _pendingLo <= offset);
+            Invariant.Check(offset + length - _stageStart <= stage.Length);
+            _written = true;
+            Volatile.Write(ref _pendingHi, offset + length);
+            return stage.AsSpan(offset - _stageStart, length);
+        }
+    }
+
+    /// <summary>Under the stage lock: pwrites the pending bytes (without a sync: the next flush makes them durable).</summary>
+    private void Spill()
+    {
+        Debug.Assert(Monitor.IsEntered(_stageLock));
+        if (_stage != null && _pendingHi > _pendingLo)
+        {
+            try
+            {
+                RandomAccess.Write(_file.SafeFileHandle, _stage.AsSpan(_pendingLo - _stageStart, _pendingHi - _pendingLo), _pendingLo);
+            }
+            catch (IOException e)
+            {
+                // The appender cannot be failed here; the next flush reports it, so nothing after it is acknowledged.
+                _spillError ??= e;
+            }
+        }
+        _pendingLo = _pendingHi;
+    }
+
+    /// <summary>Pwrites the bytes of [from, to) that are still only staged (the rest were spilled).</summary>
+    private void WriteStaged(int from, int to)
+    {
+        lock (_stageLock)
+        {
+            // Only the slow path sets _written; the fast path always leaves _pendingHi above 0.
+            if (!_written && Volatile.Read(ref _pendingHi) == 0) throw new InvalidOperationException($"flush of '{Name}' [{from}, {to}) covers bytes never written");
+            if (_spillError != null) throw new IOException($"write of '{Name}' failed before this flush: {_spillError.Message}", _spillError);
+            int hi = Volatile.Read(ref _pendingHi);
+            int lo = Math.Max(from, _pendingLo);
+            int end = Math.Min(to, hi);
+            if (_stage == null || end <= lo) return;
+            Invariant.Check(lo >= _stageStart);
+            RandomAccess.Write(_file.SafeFileHandle, _stage.AsSpan(lo - _stageStart, end - lo), lo);
+            // The staged bytes below 'end' are written now, unless the flush began above the pending range.
+            if (from <= _pendingLo) _pendingLo = end;
+        }
     }
 
     private void SyncData()

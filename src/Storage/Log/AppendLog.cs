@@ -9,9 +9,9 @@ namespace Chainspace.Storage.Log;
 /// <summary>
 /// A segmented, checksummed append log over an <see cref="IStorageDevice"/> (STYLE.md §5).
 /// <para>
-/// Appending is not committing: <see cref="TryAppend"/> copies one record into the mapped tail and returns
+/// Appending is not committing: <see cref="TryAppend"/> copies one record into the segment's tail and returns
 /// its LSN; it never blocks and allocates nothing. <see cref="Flush"/> makes every record appended so far
-/// durable (one msync of the dirty range per segment); callers group many appends per flush and ask
+/// durable (per segment touched, one device flush of the dirty range: pwrite + fdatasync, or msync); callers group many appends per flush and ask
 /// <see cref="IsDurable"/>. A failed flush poisons the log: the error is kept and every later append and
 /// flush throws <see cref="LogFaultedException"/>.
 /// </para>
