@@ -64,6 +64,7 @@ public sealed class ChainspaceClient : IFrameHandler, IAsyncDisposable
         public ulong RequestNumber;
         public long SentAt;                    // Environment.TickCount64
         public long LastSent;
+        public long RetryDelay;                // ms until the next retransmission; doubles after each
         public ulong[] Commit = [];            // per concerned shard: bitmask of replicas reporting commit
         public ulong[] Abort = [];
         public ulong[] Rejected = [];
@@ -111,8 +112,9 @@ public sealed class ChainspaceClient : IFrameHandler, IAsyncDisposable
 
     public ClusterFile File => _file;
     public ulong ClientId => _clientId;
-    /// <summary>How long a transaction waits for a decision before it is sent to every replica of its shards.</summary>
-    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>How long a transaction waits for a decision before it is sent to every replica of its shards
+    /// (then twice as long before each further retransmission).</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(2);
     /// <summary>How long <see cref="Submit"/> waits for a decision before reporting <see cref="Outcome.TimedOut"/>.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
     public int InFlight
@@ -185,6 +187,7 @@ public sealed class ChainspaceClient : IFrameHandler, IAsyncDisposable
                 State = state,
             };
             p.LastSent = p.SentAt;
+            p.RetryDelay = (long)RetryAfter.TotalMilliseconds;
             _pending.Add(tx.Id, p);
         }
         Send(p, toAll: false);
@@ -236,9 +239,12 @@ public sealed class ChainspaceClient : IFrameHandler, IAsyncDisposable
             foreach (var p in _pending.Values)
             {
                 if (now - p.SentAt >= (long)Timeout.TotalMilliseconds) (expired ??= []).Add(p);
-                else if (now - p.LastSent >= (long)RetryAfter.TotalMilliseconds)
+                else if (now - p.LastSent >= p.RetryDelay)
                 {
+                    // Exponential backoff: under overload, retransmitting to every replica at a fixed
+                    // rate would multiply the load on a cluster that is only slow, not faulty.
                     p.LastSent = now;
+                    p.RetryDelay = Math.Min(p.RetryDelay * 2, 8_000);
                     (resend ??= []).Add(p);
                 }
             }
