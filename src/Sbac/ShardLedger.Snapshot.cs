@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using Chainspace.Core;
 using Chainspace.Core.Codec;
 using Chainspace.Storage.Objects;
@@ -17,22 +18,33 @@ namespace Chainspace.Sbac;
 /// </summary>
 public sealed partial class ShardLedger
 {
+    // Reused by every snapshot and digest (checkpoints): they grow with the state, never per checkpoint.
+    private readonly ArrayBufferWriter<byte> _snapshotBuffer = new(64 * 1024);
+    private readonly ArrayBufferWriter<byte> _objectsBuffer = new(64 * 1024);
+    private Hash256[] _snapshotKeys = new Hash256[1024];
+
     public void WriteSnapshot(IBufferWriter<byte> output, ulong sequence)
     {
         Invariant.Check(!_inBatch);
-        var transactions = _transactions.OrderBy(kv => kv.Key).ToList();
+        int count = _transactions.Count;
+        if (_snapshotKeys.Length < count) _snapshotKeys = new Hash256[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count)];
+        _transactions.Keys.CopyTo(_snapshotKeys, 0);
+        var keys = _snapshotKeys.AsSpan(0, count);
+        keys.Sort();
         var header = output.GetSpan(2);
         header[0] = FormatVersion.V1;
         header[1] = (byte)Hashing.Algorithm;
         output.Advance(2);
         PutVarint(output, Shard);
         PutVarint(output, sequence);
-        byte[] objects = _objects.ToSnapshot(sequence);
-        PutVarint(output, (ulong)objects.Length);
-        output.Write(objects);
-        PutVarint(output, (ulong)transactions.Count);
-        foreach (var (txId, record) in transactions)
+        _objectsBuffer.ResetWrittenCount();
+        _objects.WriteSnapshot(sequence, _objectsBuffer);
+        PutVarint(output, (ulong)_objectsBuffer.WrittenCount);
+        output.Write(_objectsBuffer.WrittenSpan);
+        PutVarint(output, (ulong)count);
+        foreach (ref readonly var txId in keys)
         {
+            ref readonly var record = ref CollectionsMarshal.GetValueRefOrNullRef(_transactions, txId);
             var span = output.GetSpan(Hash256.Size + 3);
             txId.WriteTo(span);
             span[Hash256.Size] = record.Vote is { } v ? (byte)v : (byte)0;
@@ -45,12 +57,13 @@ public sealed partial class ShardLedger
         }
     }
 
-    /// <summary>The digest of the state after <paramref name="sequence"/> (the snapshot's hash).</summary>
+    /// <summary>The digest of the state after <paramref name="sequence"/> (the snapshot's hash).
+    /// O(state) at each checkpoint; allocates only when the state outgrows the reused buffers.</summary>
     public Hash256 StateDigest(ulong sequence)
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        WriteSnapshot(buffer, sequence);
-        return Hashing.Domain(HashDomain.State, buffer.WrittenSpan);
+        _snapshotBuffer.ResetWrittenCount();
+        WriteSnapshot(_snapshotBuffer, sequence);
+        return Hashing.Domain(HashDomain.State, _snapshotBuffer.WrittenSpan);
     }
 
     public static Hash256 DigestOf(ReadOnlySpan<byte> snapshot) => Hashing.Domain(HashDomain.State, snapshot);
@@ -65,7 +78,7 @@ public sealed partial class ShardLedger
         if (!TryReadSnapshot(snapshot, apply: false, out sequence, out _, out failure)) return false;
         foreach (var record in _transactions.Values)
         {
-            if (record.Body is { } body) ArrayPool<byte>.Shared.Return(body);
+            if (record.Body is { } body) _bodyPool.Return(body);
         }
         _transactions.Clear();
         Invariant.Check(TryReadSnapshot(snapshot, apply: true, out sequence, out var objects, out failure));
@@ -142,7 +155,7 @@ public sealed partial class ShardLedger
                 };
                 if (!body.IsEmpty)
                 {
-                    record.Body = ArrayPool<byte>.Shared.Rent(body.Length);
+                    record.Body = _bodyPool.Rent(body.Length);
                     record.BodyLength = body.Length;
                     body.CopyTo(record.Body);
                 }
