@@ -19,7 +19,7 @@ namespace Chainspace.Sbac.Tests;
 /// </summary>
 public sealed class SteadyStateAllocationTests(ITestOutputHelper output)
 {
-    private const int PerRound = 2048, WarmupRounds = 6, MeasuredRounds = 4;
+    private const int PerRound = 2048, WarmupRounds = 10, MeasuredRounds = 4;
     /// <summary>
     /// Average over the window. The target is 0; after 6 warm-up rounds this window measures about 32 B/tx
     /// with keyed hashes and about 200 B/tx with Ed25519 (not yet attributed: pool top-ups or a per-message
