@@ -138,6 +138,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
         {
             BackupDelayTicks = Math.Max(1, s.InitiatorBackupDelayTicks),
             RetryDelayTicks = s.InitiatorRetryDelayTicks,
+            CopyPayloads = false,   // commands are read from the initiator's arena (PayloadOf), not copied
         });
         _app.BatchExecuted = OnBatchExecuted;
         _initiatorClient = ClientIds.ForReplica(self);
@@ -512,7 +513,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
             var a = actions[i];
             if (a.Kind == InitiatorActionKind.SubmitCommand)
             {
-                int length = Wire.WriteRequest(_scratch, _initiatorClient, ++_initiatorRequestNumber, a.Payload);
+                int length = Wire.WriteRequest(_scratch, _initiatorClient, ++_initiatorRequestNumber, _initiator.PayloadOf(a));
                 var target = _cluster.Shard((int)a.Shard);
                 for (int r = 0; r < target.N; r++) SendPeerOrSelf(new NodeId((ushort)a.Shard, (ushort)r), FrameType.Command, _scratch.AsSpan(0, length));
             }

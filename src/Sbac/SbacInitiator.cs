@@ -15,13 +15,24 @@ public enum InitiatorActionKind : byte
     FetchBody = 2,
 }
 
-public readonly record struct InitiatorAction(InitiatorActionKind Kind, uint Shard, NodeId Node, Hash256 TransactionId, byte[]? Payload);
+/// <summary>
+/// One thing the initiator asks its driver to do. The command bytes of <see cref="InitiatorActionKind.SubmitCommand"/>
+/// live in the initiator's payload arena (<see cref="SbacInitiator.PayloadOf"/>, valid until
+/// <see cref="SbacInitiator.ClearActions"/>); <see cref="Payload"/> also holds a copy when
+/// <see cref="InitiatorOptions.CopyPayloads"/> is set.
+/// </summary>
+public readonly record struct InitiatorAction(InitiatorActionKind Kind, uint Shard, NodeId Node, Hash256 TransactionId, byte[]? Payload)
+{
+    public int PayloadOffset { get; init; }
+    public int PayloadLength { get; init; }
+}
 
 /// <summary>
 /// The BFT-initiator of paper §IV-C, per replica (volatile, not replicated): it verifies incoming vote
 /// batches, gathers LOCALPREPARED proofs, and once they establish ALLPREPARED(commit) or
 /// SOMEPREPARED(abort) for a transaction its shard is concerned with, proposes Accept to its own shard;
-/// for committed outputs that map to shards T does not concern, it proposes Create there.
+/// for committed outputs that map to shards T does not concern, it proposes Create there, until each of
+/// those shards' signed votes on its Create decision (f+1 of them) comes back.
 ///
 /// Liveness (DESIGN.md): the primary proposes at once; every other replica waits
 /// <see cref="InitiatorOptions.BackupDelayTicks"/> and then proposes too (Accept and Create are
@@ -30,20 +41,49 @@ public readonly record struct InitiatorAction(InitiatorActionKind Kind, uint Sha
 /// replaces that primary. A vote for a transaction this shard never prepared makes the replica fetch
 /// the body from the voter and sequence an implicit Prepare, which is also what releases the locks of a
 /// transaction whose client walked away after preparing it in one shard only.
+///
+/// Steady state allocates nothing (DESIGN.md, performance rules): pending transactions are pooled
+/// objects in a table sized at start-up, bodies sit in an owned buffer pool, and commands are written
+/// into one reusable payload arena.
 /// </summary>
 public sealed class SbacInitiator
 {
     private sealed class Pending
     {
-        public byte[]? Body;                 // T, once known (own prepare, or fetched)
-        public uint[] Concerned = [];
-        public uint[] OutputShards = [];
+        public byte[]? Body;                 // T, once known (own prepare, or fetched): a pooled buffer
+        public int BodyLength;
+        public readonly uint[] Concerned;
+        public int ConcernedCount;
+        public readonly uint[] OutputShards; // outputs' shards that T does not concern: Create goes there
+        public int OutputShardCount;
+        public readonly ushort[] Acks;       // per output shard, the replicas whose signed Create vote came back
+        public readonly int[] AckCounts;
         public Decision? OwnVote;
         public Decision? Decided;            // this shard's executed decision
         public long NextAcceptTick;
         public long NextCreateTick;
         public int Attempts;
         public bool BodyRequested;
+
+        public Pending(int shards, int acksPerShard)
+        {
+            Concerned = new uint[shards];
+            OutputShards = new uint[shards];
+            Acks = new ushort[shards * acksPerShard];
+            AckCounts = new int[shards];
+        }
+
+        public ReadOnlySpan<uint> ConcernedShards => Concerned.AsSpan(0, ConcernedCount);
+        public ReadOnlySpan<uint> CreateShards => OutputShards.AsSpan(0, OutputShardCount);
+
+        public void Reset()
+        {
+            Invariant.Check(Body is null);
+            BodyLength = ConcernedCount = OutputShardCount = Attempts = 0;
+            OwnVote = Decided = null;
+            NextAcceptTick = NextCreateTick = 0;
+            BodyRequested = false;
+        }
     }
 
     private readonly ClusterConfig _config;
@@ -52,10 +92,16 @@ public sealed class SbacInitiator
     private readonly ProofVerifier _verifier;
     private readonly VoteCollector _collector;
     private readonly ParsedTransaction _parsed;
-    private readonly Dictionary<Hash256, Pending> _pending = [];
-    private readonly List<InitiatorAction> _actions = [];
+    private readonly Dictionary<Hash256, Pending> _pending;
+    private readonly Stack<Pending> _free = new();
+    private readonly BodyPool _bodies = new();
+    private readonly List<InitiatorAction> _actions = new(64);
+    private readonly ArrayBufferWriter<byte> _payloads = new(64 * 1024);   // commands of the current actions
+    private readonly ArrayBufferWriter<byte> _proofs = new(4 * 1024);       // scratch: one proof list
     private readonly Hash256[] _scratch = new Hash256[MerkleTree.MaxProofLength];
     private readonly uint[] _shards;
+    private readonly uint[] _others;
+    private readonly int _acksPerShard;
     private long _tick;
 
     public SbacInitiator(ClusterConfig config, NodeId self, ProofVerifier verifier, InitiatorOptions? options = null)
@@ -67,11 +113,26 @@ public sealed class SbacInitiator
         _collector = new VoteCollector(config, _options.PendingTransactionsMax);
         _parsed = new ParsedTransaction(_options.Limits);
         _shards = new uint[config.Shards.Count];
+        _others = new uint[config.Shards.Count];
+        int weakMax = 1;
+        foreach (var s in config.Shards) weakMax = Math.Max(weakMax, s.WeakQuorum);
+        _acksPerShard = weakMax;
+        _pending = new Dictionary<Hash256, Pending>(Math.Min(_options.PendingTransactionsMax, 1 << 16));
     }
 
     /// <summary>Actions produced since the last <see cref="ClearActions"/>.</summary>
     public IReadOnlyList<InitiatorAction> Actions => _actions;
-    public void ClearActions() => _actions.Clear();
+
+    /// <summary>The command bytes of a <see cref="InitiatorActionKind.SubmitCommand"/> action (valid until <see cref="ClearActions"/>).</summary>
+    public ReadOnlySpan<byte> PayloadOf(in InitiatorAction action) =>
+        action.Payload ?? _payloads.WrittenSpan.Slice(action.PayloadOffset, action.PayloadLength);
+
+    public void ClearActions()
+    {
+        _actions.Clear();
+        _payloads.ResetWrittenCount();
+    }
+
     public int PendingTransactions => _pending.Count;
     public long RejectedVotes { get; private set; }
 
@@ -83,22 +144,24 @@ public sealed class SbacInitiator
         var votes = ledger.BatchVotes;
         for (int i = 0; i < votes.Length; i++)
         {
-            var vote = votes[i];
-            var p = GetOrAdd(vote.TransactionId);
+            // A vote on a Create decision is this shard's receipt for T's other shards: nothing to drive here.
+            if (!ledger.ConcernedShardsOfVote(i).Contains(_self.Shard)) continue;
+            var p = GetOrAdd(votes[i].TransactionId);
             if (p is null) continue;
-            p.OwnVote = vote.Decision;
+            p.OwnVote = votes[i].Decision;
             if (p.Body is null) Learn(p, ledger.BodyOfVote(i));
         }
-        foreach (var decision in ledger.BatchDecisions)
+        var decisions = ledger.BatchDecisions;
+        foreach (ref readonly var decision in decisions)
         {
             if (_pending.TryGetValue(decision.TransactionId, out var p)) p.Decided = decision.Decision;
         }
         // Decisions of this batch are known before anything is proposed for its votes.
-        foreach (var vote in votes)
+        foreach (ref readonly var vote in votes)
         {
             if (_pending.TryGetValue(vote.TransactionId, out var p)) Advance(vote.TransactionId, p, isPrimary);
         }
-        foreach (var decision in ledger.BatchDecisions)
+        foreach (ref readonly var decision in decisions)
         {
             if (_pending.TryGetValue(decision.TransactionId, out var p)) Advance(decision.TransactionId, p, isPrimary);
         }
@@ -121,15 +184,23 @@ public sealed class SbacInitiator
         var entries = m.EnumerateEntries();
         while (entries.MoveNext())
         {
-            if (!ProofVerifier.VerifyLeaf(m.Root, m.LeafCount, entries.LeafIndex, entries.TransactionId, entries.Decision, entries.Path, _scratch))
-            {
-                RejectedVotes++;
-                continue;
-            }
             var txId = entries.TransactionId;
-            // Decided here already, and nothing left to do (a pending commit may still need its Create proofs,
-            // which include this shard's own votes: those often arrive after this replica executed the decision).
-            if (ledger.TryGetTransaction(txId, out _, out var final) && final is not null && !_pending.ContainsKey(txId)) continue;
+            if (ledger.TryGetTransaction(txId, out _, out var final) && final is not null)
+            {
+                // Decided here already: the vote matters only for a Create this replica drives, as its own
+                // shard's proof for it, or as an output shard's receipt for it.
+                if (!_pending.TryGetValue(txId, out var waiting)) continue;
+                if (m.Shard != _self.Shard)
+                {
+                    if (entries.Decision == Decision.Commit && AwaitsReceipt(waiting, m.Shard, m.Signer) && VerifyEntry(m, ref entries))
+                        OnReceipt(txId, waiting, m.Shard, m.Signer);
+                    continue;
+                }
+                if (waiting.Decided != Decision.Commit || waiting.OutputShardCount == 0 || !LeadsCreate(waiting)) continue;
+            }
+            // f+1 signatures already prove this shard's vote: more of them change nothing.
+            if (_collector.TryGetLocalPrepared(txId, m.Shard, out _)) continue;
+            if (!VerifyEntry(m, ref entries)) continue;
             var p = GetOrAdd(txId);
             if (p is null) continue;
             int length = entries.Path.Length / Hash256.Size;
@@ -151,11 +222,11 @@ public sealed class SbacInitiator
         if (!_pending.TryGetValue(txId, out var p) || p.Body is not null) return false;
         if (!_parsed.TryParse(body, out _) || _parsed.ComputeIds(body) != txId) return false;
         Learn(p, body);
-        if (p.OwnVote is null && Array.IndexOf(p.Concerned, (uint)_self.Shard) >= 0)
+        if (p.OwnVote is null && p.ConcernedShards.Contains(_self.Shard))
         {
-            var op = new ArrayBufferWriter<byte>();
-            SbacCommand.WritePrepare(op, body);
-            _actions.Add(new InitiatorAction(InitiatorActionKind.SubmitCommand, _self.Shard, default, txId, op.WrittenSpan.ToArray()));
+            int offset = _payloads.WrittenCount;
+            SbacCommand.WritePrepare(_payloads, body);
+            AddSubmit(_self.Shard, txId, offset);
         }
         Advance(txId, p, isPrimary);
         return true;
@@ -176,10 +247,10 @@ public sealed class SbacInitiator
     private void Advance(in Hash256 txId, Pending p, bool isPrimary, bool retry = false)
     {
         if (p.Body is null) return;   // Φ(T) unknown yet
-        bool concerned = Array.IndexOf(p.Concerned, (uint)_self.Shard) >= 0;
+        bool concerned = p.ConcernedShards.Contains(_self.Shard);
         if (p.Decided is null && concerned)
         {
-            var outcome = _collector.Outcome(txId, p.Concerned, _self.Shard, p.OwnVote);
+            var outcome = _collector.Outcome(txId, p.ConcernedShards, _self.Shard, p.OwnVote);
             if (outcome is null || p.OwnVote is null) return;
             bool due = isPrimary ? p.NextAcceptTick == 0 || retry : (p.NextAcceptTick > 0 && _tick >= p.NextAcceptTick);
             if (p.NextAcceptTick == 0 && !isPrimary)
@@ -191,7 +262,7 @@ public sealed class SbacInitiator
             ProposeAccept(txId, p, outcome.Value);
             return;
         }
-        if (p.Decided == Decision.Commit && p.OutputShards.Length > 0 && LeadsCreate(p))
+        if (p.Decided == Decision.Commit && p.OutputShardCount > 0 && LeadsCreate(p))
         {
             bool due = isPrimary ? p.NextCreateTick == 0 || retry : (p.NextCreateTick > 0 && _tick >= p.NextCreateTick);
             if (p.NextCreateTick == 0 && !isPrimary)
@@ -203,38 +274,88 @@ public sealed class SbacInitiator
             ProposeCreate(txId, p);
             return;
         }
-        if (p.Decided is not null) Forget(txId);
+        if (p.Decided is not null) Forget(txId, p);
     }
 
     private void ProposeAccept(in Hash256 txId, Pending p, Decision outcome)
     {
-        var proofs = new ArrayBufferWriter<byte>();
-        var others = p.Concerned.Where(s => s != _self.Shard).ToArray();
-        _collector.WriteProofs(proofs, txId, others, outcome);
-        var op = new ArrayBufferWriter<byte>();
-        SbacCommand.WriteAccept(op, txId, outcome, proofs.WrittenSpan);
-        _actions.Add(new InitiatorAction(InitiatorActionKind.SubmitCommand, _self.Shard, default, txId, op.WrittenSpan.ToArray()));
+        int others = 0;
+        foreach (uint s in p.ConcernedShards)
+        {
+            if (s != _self.Shard) _others[others++] = s;
+        }
+        _proofs.ResetWrittenCount();
+        _collector.WriteProofs(_proofs, txId, _others.AsSpan(0, others), outcome);
+        int offset = _payloads.WrittenCount;
+        SbacCommand.WriteAccept(_payloads, txId, outcome, _proofs.WrittenSpan);
+        AddSubmit(_self.Shard, txId, offset);
         p.Attempts++;
         p.NextAcceptTick = _tick + Backoff(p.Attempts);
     }
 
     private void ProposeCreate(in Hash256 txId, Pending p)
     {
-        var proofs = new ArrayBufferWriter<byte>();
-        int count = _collector.WriteProofs(proofs, txId, p.Concerned, Decision.Commit);
-        if (count < p.Concerned.Length) return;   // own shard's proof still being collected
-        var op = new ArrayBufferWriter<byte>();
-        SbacCommand.WriteCreate(op, p.Body, proofs.WrittenSpan);
-        byte[] command = op.WrittenSpan.ToArray();
-        foreach (uint shard in p.OutputShards)
-            _actions.Add(new InitiatorAction(InitiatorActionKind.SubmitCommand, shard, default, txId, command));
+        _proofs.ResetWrittenCount();
+        int count = _collector.WriteProofs(_proofs, txId, p.ConcernedShards, Decision.Commit);
+        if (count < p.ConcernedCount) return;   // own shard's proof still being collected
+        var body = p.Body.AsSpan(0, p.BodyLength);
+        foreach (uint shard in p.CreateShards)
+        {
+            if (p.AckCounts[shard] >= _config.Shards[(int)shard].WeakQuorum) continue;   // created there already
+            int offset = _payloads.WrittenCount;
+            SbacCommand.WriteCreate(_payloads, body, _proofs.WrittenSpan);
+            AddSubmit(shard, txId, offset);
+        }
         p.Attempts++;
         p.NextCreateTick = _tick + Backoff(p.Attempts);
-        if (p.Attempts >= _options.CreateAttemptsMax) Forget(txId);
+        if (p.Attempts >= _options.CreateAttemptsMax) Forget(txId, p);
+    }
+
+    private void AddSubmit(uint shard, in Hash256 txId, int offset)
+    {
+        int length = _payloads.WrittenCount - offset;
+        byte[]? copy = _options.CopyPayloads ? _payloads.WrittenSpan.Slice(offset, length).ToArray() : null;
+        _actions.Add(new InitiatorAction(InitiatorActionKind.SubmitCommand, shard, default, txId, copy)
+        {
+            PayloadOffset = offset,
+            PayloadLength = length,
+        });
+    }
+
+    /// <summary>Whether a signed commit vote of <paramref name="shard"/> on T is a Create receipt this replica still needs.</summary>
+    private bool AwaitsReceipt(Pending p, uint shard, ushort replica)
+    {
+        if (p.Decided != Decision.Commit || !p.CreateShards.Contains(shard)) return false;
+        var acks = p.Acks.AsSpan((int)shard * _acksPerShard, p.AckCounts[shard]);
+        return acks.Length < _config.Shards[(int)shard].WeakQuorum && !acks.Contains(replica);
+    }
+
+    /// <summary>f+1 replicas of each output shard signed their Create decision: T is done here.</summary>
+    private void OnReceipt(in Hash256 txId, Pending p, uint shard, ushort replica)
+    {
+        p.Acks[(int)shard * _acksPerShard + p.AckCounts[shard]++] = replica;
+        foreach (uint s in p.CreateShards)
+        {
+            if (p.AckCounts[s] < _config.Shards[(int)s].WeakQuorum) return;
+        }
+        Forget(txId, p);
+    }
+
+    private bool VerifyEntry(in VoteBatchMessage m, ref VoteBatchMessage.EntryEnumerator entries)
+    {
+        if (ProofVerifier.VerifyLeaf(m.Root, m.LeafCount, entries.LeafIndex, entries.TransactionId, entries.Decision, entries.Path, _scratch)) return true;
+        RejectedVotes++;
+        return false;
     }
 
     /// <summary>The lowest concerned shard drives Create, so K concerned shards do not all send it.</summary>
-    private bool LeadsCreate(Pending p) => p.Concerned.Length > 0 && p.Concerned.Min() == _self.Shard;
+    private bool LeadsCreate(Pending p)
+    {
+        if (p.ConcernedCount == 0) return false;
+        uint lowest = uint.MaxValue;
+        foreach (uint s in p.ConcernedShards) lowest = Math.Min(lowest, s);
+        return lowest == _self.Shard;
+    }
 
     private long Backoff(int attempts) => (long)_options.RetryDelayTicks << Math.Min(attempts - 1, 6);
 
@@ -242,25 +363,40 @@ public sealed class SbacInitiator
     {
         if (!_parsed.TryParse(body, out _)) return;
         _parsed.ComputeIds(body);
-        p.Body = body.ToArray();
-        p.Concerned = _shards.AsSpan(0, _parsed.ConcernedShards(_config.ShardMap, _shards)).ToArray();
-        var outputs = _shards.AsSpan(0, _parsed.OutputShards(_config.ShardMap, _shards)).ToArray();
-        p.OutputShards = outputs.Where(s => Array.IndexOf(p.Concerned, s) < 0).ToArray();
+        var bytes = _bodies.Rent(body.Length);
+        body.CopyTo(bytes);
+        p.Body = bytes;
+        p.BodyLength = body.Length;
+        p.ConcernedCount = _parsed.ConcernedShards(_config.ShardMap, p.Concerned);
+        int outputs = _parsed.OutputShards(_config.ShardMap, _shards);
+        p.OutputShardCount = 0;
+        foreach (uint s in _shards.AsSpan(0, outputs))
+        {
+            if (!p.ConcernedShards.Contains(s)) p.OutputShards[p.OutputShardCount++] = s;
+        }
     }
 
     private Pending? GetOrAdd(in Hash256 txId)
     {
         if (_pending.TryGetValue(txId, out var p)) return p;
         if (_pending.Count >= _options.PendingTransactionsMax) return null;   // bounded: the sender retries
-        p = new Pending();
+        p = _free.Count > 0 ? _free.Pop() : new Pending(_shards.Length, _acksPerShard);
         _pending[txId] = p;
         return p;
     }
 
-    private void Forget(in Hash256 txId)
+    private void Forget(in Hash256 txId, Pending p)
     {
         _pending.Remove(txId);
         _collector.Forget(txId);
+        if (p.Body is { } body)
+        {
+            _bodies.Return(body);
+            p.Body = null;
+        }
+        for (int s = 0; s < p.AckCounts.Length; s++) p.AckCounts[s] = 0;
+        p.Reset();
+        _free.Push(p);
     }
 }
 
@@ -273,6 +409,10 @@ public sealed record InitiatorOptions
     public int RetryDelayTicks { get; init; } = 40;
     public int CreateAttemptsMax { get; init; } = 8;
     public int PendingTransactionsMax { get; init; } = 1 << 16;
+    /// <summary>Also copy each command into <see cref="InitiatorAction.Payload"/> (one array per action, for
+    /// drivers that keep commands past <see cref="SbacInitiator.ClearActions"/>); off, commands are only in
+    /// the payload arena and the steady state allocates nothing.</summary>
+    public bool CopyPayloads { get; init; } = true;
     public CodecLimits Limits { get; init; } = CodecLimits.Default;
 
     public InitiatorOptions Validate()

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using Chainspace.Core;
 using Chainspace.Core.Codec;
 using Chainspace.Storage.Objects;
@@ -17,50 +18,50 @@ namespace Chainspace.Sbac;
 /// </summary>
 public sealed partial class ShardLedger
 {
-    // Checkpoints ask for the digest and then the snapshot of the same state: it is built once into a
-    // reused buffer (no per-checkpoint allocation once the buffers have grown to the state's size) and
-    // both answers come from it. Any state change (a new batch, a restore) invalidates it.
-    private readonly ArrayBufferWriter<byte> _snapshot = new(64 * 1024);
-    private Hash256[] _sortedIds = new Hash256[1024];
+    // Reused by every snapshot and digest (checkpoints): they grow with the state, never per checkpoint.
+    private readonly ArrayBufferWriter<byte> _snapshotBuffer = new(64 * 1024);
+    private readonly ArrayBufferWriter<byte> _objectsBuffer = new(64 * 1024);
+    private Hash256[] _snapshotKeys = new Hash256[1024];
+
+    // A checkpoint asks for the digest and then the snapshot of the same state: the snapshot built for the
+    // digest is kept and copied out, instead of being built twice. Any state change (a new batch, a restore)
+    // invalidates it.
     private ulong _snapshotSequence;
     private Hash256 _snapshotDigest;
     private bool _snapshotValid;
 
     public void WriteSnapshot(IBufferWriter<byte> output, ulong sequence)
     {
-        output.Write(BuildSnapshot(sequence));
+        if (_snapshotValid && _snapshotSequence == sequence)
+        {
+            output.Write(_snapshotBuffer.WrittenSpan);
+            return;
+        }
+        WriteSnapshotCore(output, sequence);
     }
 
-    /// <summary>The digest of the state after <paramref name="sequence"/> (the snapshot's hash).</summary>
-    public Hash256 StateDigest(ulong sequence)
-    {
-        BuildSnapshot(sequence);
-        return _snapshotDigest;
-    }
-
-    private ReadOnlySpan<byte> BuildSnapshot(ulong sequence)
+    private void WriteSnapshotCore(IBufferWriter<byte> output, ulong sequence)
     {
         Invariant.Check(!_inBatch);
-        if (_snapshotValid && _snapshotSequence == sequence) return _snapshot.WrittenSpan;
-        var output = _snapshot;
-        output.ResetWrittenCount();
         int count = _transactions.Count;
-        if (_sortedIds.Length < count) _sortedIds = new Hash256[Math.Max(count, _sortedIds.Length * 2)];
-        _transactions.Keys.CopyTo(_sortedIds, 0);
-        Array.Sort(_sortedIds, 0, count);
+        if (_snapshotKeys.Length < count) _snapshotKeys = new Hash256[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count)];
+        _transactions.Keys.CopyTo(_snapshotKeys, 0);
+        var keys = _snapshotKeys.AsSpan(0, count);
+        keys.Sort();
         var header = output.GetSpan(2);
         header[0] = FormatVersion.V1;
         header[1] = (byte)Hashing.Algorithm;
         output.Advance(2);
         PutVarint(output, Shard);
         PutVarint(output, sequence);
-        PutVarint(output, (ulong)_objects.GetSnapshotLength());
-        _objects.WriteSnapshot(sequence, output);
+        _objectsBuffer.ResetWrittenCount();
+        _objects.WriteSnapshot(sequence, _objectsBuffer);
+        PutVarint(output, (ulong)_objectsBuffer.WrittenCount);
+        output.Write(_objectsBuffer.WrittenSpan);
         PutVarint(output, (ulong)count);
-        for (int i = 0; i < count; i++)
+        foreach (ref readonly var txId in keys)
         {
-            var txId = _sortedIds[i];
-            var record = _transactions[txId];
+            ref readonly var record = ref CollectionsMarshal.GetValueRefOrNullRef(_transactions, txId);
             var span = output.GetSpan(Hash256.Size + 3);
             txId.WriteTo(span);
             span[Hash256.Size] = record.Vote is { } v ? (byte)v : (byte)0;
@@ -71,10 +72,19 @@ public sealed partial class ShardLedger
             PutVarint(output, (ulong)body.Length);
             output.Write(body);
         }
+    }
+
+    /// <summary>The digest of the state after <paramref name="sequence"/> (the snapshot's hash).
+    /// O(state) at each checkpoint; allocates only when the state outgrows the reused buffers.</summary>
+    public Hash256 StateDigest(ulong sequence)
+    {
+        if (_snapshotValid && _snapshotSequence == sequence) return _snapshotDigest;
+        _snapshotBuffer.ResetWrittenCount();
+        WriteSnapshotCore(_snapshotBuffer, sequence);
+        _snapshotDigest = Hashing.Domain(HashDomain.State, _snapshotBuffer.WrittenSpan);
         _snapshotSequence = sequence;
-        _snapshotDigest = Hashing.Domain(HashDomain.State, output.WrittenSpan);
         _snapshotValid = true;
-        return output.WrittenSpan;
+        return _snapshotDigest;
     }
 
     public static Hash256 DigestOf(ReadOnlySpan<byte> snapshot) => Hashing.Domain(HashDomain.State, snapshot);
@@ -89,7 +99,7 @@ public sealed partial class ShardLedger
         if (!TryReadSnapshot(snapshot, apply: false, out sequence, out _, out failure)) return false;
         foreach (var record in _transactions.Values)
         {
-            if (record.Body is { } body) ArrayPool<byte>.Shared.Return(body);
+            if (record.Body is { } body) _bodyPool.Return(body);
         }
         _transactions.Clear();
         Invariant.Check(TryReadSnapshot(snapshot, apply: true, out sequence, out var objects, out failure));
@@ -167,7 +177,7 @@ public sealed partial class ShardLedger
                 };
                 if (!body.IsEmpty)
                 {
-                    record.Body = ArrayPool<byte>.Shared.Rent(body.Length);
+                    record.Body = _bodyPool.Rent(body.Length);
                     record.BodyLength = body.Length;
                     body.CopyTo(record.Body);
                 }

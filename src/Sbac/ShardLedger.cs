@@ -73,6 +73,7 @@ public sealed partial class ShardLedger
     private readonly uint[] _batchVoteShards;       // per vote: its concerned shards, ShardCount slots each
     private readonly int[] _batchVoteShardCounts;
     private readonly ArrayBufferWriter<byte> _batchBodies = new(64 * 1024);   // this batch's voted bodies, reused
+    private readonly BodyPool _bodyPool = new();   // bodies of undecided transactions (never drops a buffer)
     private readonly (int Offset, int Length)[] _batchVoteBodies;
     private readonly uint[] _shards;
     private readonly Hash256[] _ids;          // scratch: the object ids one store command touches
@@ -106,7 +107,8 @@ public sealed partial class ShardLedger
     public ObjectStore Objects => _objects;
     public int TransactionCount => _transactions.Count;
 
-    /// <summary>Votes cast by the current (or last) batch, in execution order: what the replica signs.</summary>
+    /// <summary>Votes cast by the current (or last) batch, in execution order: what the replica signs. A Create
+    /// decision is listed too, as a commit vote addressed to T's concerned shards (their receipt).</summary>
     public ReadOnlySpan<VoteEntry> BatchVotes => _batchVotes.AsSpan(0, _batchVoteCount);
     /// <summary>Decisions reached by the current (or last) batch, in execution order.</summary>
     public ReadOnlySpan<VoteEntry> BatchDecisions => _batchDecisions.AsSpan(0, _batchDecisionCount);
@@ -222,7 +224,7 @@ public sealed partial class ShardLedger
             return new LedgerReply(LedgerStatus.Decided, txId, vote);
         }
 
-        record.Body = ArrayPool<byte>.Shared.Rent(body.Length);
+        record.Body = _bodyPool.Rent(body.Length);
         record.BodyLength = body.Length;
         body.CopyTo(record.Body);
         return new LedgerReply(LedgerStatus.Voted, txId, vote);
@@ -355,7 +357,7 @@ public sealed partial class ShardLedger
         }
         if (record.Body is { } body)
         {
-            ArrayPool<byte>.Shared.Return(body);
+            _bodyPool.Return(body);
             record.Body = null;
             record.BodyLength = 0;
         }
@@ -382,6 +384,8 @@ public sealed partial class ShardLedger
         CreateManagedOutputs(_parsed.View(body));
         ref var record = ref CollectionsMarshal.GetValueRefOrAddDefault(_transactions, txId, out _);
         Decide(ref record, txId, Decision.Commit);
+        // Signed with the batch and sent to T's concerned shards: the receipt that ends their Create retries.
+        AddVote(txId, Decision.Commit, concernedShards, body);
         return new LedgerReply(LedgerStatus.Decided, txId, Decision.Commit);
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using Chainspace.Core;
 using Chainspace.Core.Cluster;
 using Chainspace.Core.Codec;
+using Chainspace.Storage.Merkle;
 
 namespace Chainspace.Sbac;
 
@@ -16,29 +17,48 @@ namespace Chainspace.Sbac;
 /// Callers verify signatures and paths before adding (the collector trusts what it is given).
 /// Memory is bounded: at most <see cref="TransactionsMax"/> transactions pending; past that, new
 /// transactions are refused (the sender will retry), never silently evicted.
+/// Groups and per-transaction lists are pooled and the table is sized at start-up, so the steady state
+/// allocates nothing.
 /// </summary>
 public sealed class VoteCollector
 {
     private sealed class Group
     {
-        public required uint Shard;
-        public required Decision Decision;
-        public required ulong Sequence;
-        public required ulong LeafCount;
-        public required Hash256 Root;
-        public required ulong LeafIndex;
-        public required Hash256[] Path;
-        public readonly List<(ushort Replica, byte[] Signature)> Signatures = [];
+        public uint Shard;
+        public Decision Decision;
+        public ulong Sequence;
+        public ulong LeafCount;
+        public Hash256 Root;
+        public ulong LeafIndex;
+        public readonly Hash256[] Path = new Hash256[MerkleTree.MaxProofLength];
+        public int PathLength;
+        public readonly (ushort Replica, byte[] Signature)[] Signatures;   // f+1 slots, buffers reused
+        public int SignatureCount;
+
+        public Group(int slots)
+        {
+            Signatures = new (ushort, byte[])[slots];
+            for (int i = 0; i < slots; i++) Signatures[i] = (0, new byte[IReplicaSignatureSize]);
+        }
     }
 
+    private const int IReplicaSignatureSize = 64;
+
     private readonly ClusterConfig _config;
-    private readonly Dictionary<Hash256, List<Group>> _pending = [];
+    private readonly Dictionary<Hash256, List<Group>> _pending;
+    private readonly Stack<List<Group>> _freeLists = new();
+    private readonly Stack<Group> _freeGroups = new();
+    private readonly Group[] _selected;
+    private readonly int _slots;
 
     public VoteCollector(ClusterConfig config, int transactionsMax = 1 << 16)
     {
         _config = config ?? throw new ArgumentNullException(nameof(config));
         if (transactionsMax < 1) throw new ArgumentOutOfRangeException(nameof(transactionsMax));
         TransactionsMax = transactionsMax;
+        _pending = new Dictionary<Hash256, List<Group>>(Math.Min(transactionsMax, 1 << 16));
+        _selected = new Group[config.Shards.Count];
+        foreach (var s in config.Shards) _slots = Math.Max(_slots, s.WeakQuorum);
     }
 
     public int TransactionsMax { get; }
@@ -51,10 +71,12 @@ public sealed class VoteCollector
         ulong leafIndex, ReadOnlySpan<Hash256> path, ushort replica, ReadOnlySpan<byte> signature)
     {
         if (shard >= _config.Shards.Count || replica >= _config.Shards[(int)shard].N) return AddResult.UnknownReplica;
+        if (path.Length > MerkleTree.MaxProofLength || signature.Length != IReplicaSignatureSize)
+            throw new ArgumentException($"a path holds at most {MerkleTree.MaxProofLength} hashes and a signature is {IReplicaSignatureSize} bytes");
         if (!_pending.TryGetValue(txId, out var groups))
         {
             if (_pending.Count >= TransactionsMax) return AddResult.Full;
-            groups = [];
+            groups = _freeLists.Count > 0 ? _freeLists.Pop() : new List<Group>(2);
             _pending[txId] = groups;
         }
         Group? group = null;
@@ -68,21 +90,28 @@ public sealed class VoteCollector
         }
         if (group is null)
         {
-            group = new Group
-            {
-                Shard = shard, Decision = decision, Sequence = sequence, LeafCount = leafCount, Root = root,
-                LeafIndex = leafIndex, Path = path.ToArray(),
-            };
+            group = _freeGroups.Count > 0 ? _freeGroups.Pop() : new Group(_slots);
+            group.Shard = shard;
+            group.Decision = decision;
+            group.Sequence = sequence;
+            group.LeafCount = leafCount;
+            group.Root = root;
+            group.LeafIndex = leafIndex;
+            path.CopyTo(group.Path);
+            group.PathLength = path.Length;
+            group.SignatureCount = 0;
             groups.Add(group);
         }
         int needed = _config.Shards[(int)shard].WeakQuorum;
-        if (group.Signatures.Count >= needed) return AddResult.Duplicate;   // already complete
-        foreach (var (r, _) in group.Signatures)
+        if (group.SignatureCount >= needed) return AddResult.Duplicate;   // already complete
+        for (int i = 0; i < group.SignatureCount; i++)
         {
-            if (r == replica) return AddResult.Duplicate;
+            if (group.Signatures[i].Replica == replica) return AddResult.Duplicate;
         }
-        group.Signatures.Add((replica, signature.ToArray()));
-        return group.Signatures.Count == needed ? AddResult.Completed : AddResult.Added;
+        ref var slot = ref group.Signatures[group.SignatureCount++];
+        slot.Replica = replica;
+        signature.CopyTo(slot.Signature);
+        return group.SignatureCount == needed ? AddResult.Completed : AddResult.Added;
     }
 
     /// <summary>The decision shard <paramref name="shard"/> proved for T, if a group is complete.</summary>
@@ -93,7 +122,7 @@ public sealed class VoteCollector
         int needed = _config.Shards[(int)shard].WeakQuorum;
         foreach (var g in groups)
         {
-            if (g.Shard == shard && g.Signatures.Count >= needed)
+            if (g.Shard == shard && g.SignatureCount >= needed)
             {
                 decision = g.Decision;
                 return true;
@@ -126,7 +155,7 @@ public sealed class VoteCollector
     /// </summary>
     public int WriteProofs(IBufferWriter<byte> output, in Hash256 txId, ReadOnlySpan<uint> shards, Decision decision)
     {
-        var selected = new List<Group>();
+        int selected = 0;
         if (_pending.TryGetValue(txId, out var groups))
         {
             foreach (uint s in shards)
@@ -134,26 +163,35 @@ public sealed class VoteCollector
                 int needed = _config.Shards[(int)s].WeakQuorum;
                 foreach (var g in groups)
                 {
-                    if (g.Shard != s || g.Decision != decision || g.Signatures.Count < needed) continue;
-                    selected.Add(g);
+                    if (g.Shard != s || g.Decision != decision || g.SignatureCount < needed) continue;
+                    if (selected == _selected.Length) break;
+                    _selected[selected++] = g;
                     break;
                 }
-                if (decision == Decision.Abort && selected.Count > 0) break;
+                if (decision == Decision.Abort && selected > 0) break;
             }
         }
         var count = output.GetSpan(10);
         var w = new SpanWriter(count);
-        w.WriteVarUInt64((ulong)selected.Count);
+        w.WriteVarUInt64((ulong)selected);
         output.Advance(w.Written);
-        foreach (var g in selected)
+        for (int i = 0; i < selected; i++)
         {
+            var g = _selected[i];
+            _selected[i] = null!;
             int needed = _config.Shards[(int)g.Shard].WeakQuorum;
-            LocalPreparedProof.Write(output, g.Shard, g.Sequence, g.LeafCount, g.Root, g.LeafIndex, g.Decision, g.Path,
-                System.Runtime.InteropServices.CollectionsMarshal.AsSpan(g.Signatures)[..needed]);
+            LocalPreparedProof.Write(output, g.Shard, g.Sequence, g.LeafCount, g.Root, g.LeafIndex, g.Decision,
+                g.Path.AsSpan(0, g.PathLength), g.Signatures.AsSpan(0, needed));
         }
-        return selected.Count;
+        return selected;
     }
 
     /// <summary>Drops everything held for T (after its decision executed here).</summary>
-    public void Forget(in Hash256 txId) => _pending.Remove(txId);
+    public void Forget(in Hash256 txId)
+    {
+        if (!_pending.Remove(txId, out var groups)) return;
+        foreach (var g in groups) _freeGroups.Push(g);
+        groups.Clear();
+        _freeLists.Push(groups);
+    }
 }
