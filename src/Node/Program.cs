@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Chainspace.Node;
 using Chainspace.Node.Config;
 
@@ -25,12 +24,8 @@ root.SetAction(async (parse, cancellation) =>
         Console.Error.WriteLine($"error: {e.Message}");
         return 2;
     }
+    // System.CommandLine turns SIGTERM and Ctrl-C into this token (a second handler of our own would race it).
     using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-    using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
-    {
-        ctx.Cancel = true;
-        stop.Cancel();
-    });
     ReplicaNode node;
     try
     {

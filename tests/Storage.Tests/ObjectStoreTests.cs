@@ -56,6 +56,12 @@ public sealed class ObjectStoreTests
         Assert.Equal(StoreResult.AlreadyExists, store.Create([Id(8), Id(2)], out failed));
         Assert.Equal(1, failed);
         Assert.Equal(StoreResult.Duplicate, store.Create([Id(8), Id(8)]));
+        // A genesis-sized batch takes the set-based duplicate check: same answers, all or nothing.
+        var many = Enumerable.Range(100, 5000).Select(i => Id(i)).ToArray();
+        many[4321] = many[17];
+        Assert.Equal(StoreResult.Duplicate, store.Create(many, out failed));
+        Assert.Equal(4321, failed);
+        Assert.Equal(ObjectState.Absent, store.GetState(Id(100)));
         Assert.Equal(StoreResult.NotLockedByTransaction, store.Consume([Id(3)], Tx(1)));
         Assert.Equal(StoreResult.NotLockedByTransaction, store.Consume([Id(1)], Tx(9)));
         Assert.Equal(StoreResult.Duplicate, store.Consume([Id(3), Id(3)], Tx(9)));

@@ -104,10 +104,18 @@ public sealed partial class ObjectStore : IObjectStates
 
     public StoreResult Create(ReadOnlySpan<Hash256> objectIds, out int failedIndex)
     {
+        // Transactions create a handful of objects: a pairwise check, no allocation. Genesis creates
+        // hundreds of thousands at once: a set, or the check alone would take minutes.
+        var seen = objectIds.Length > 32 ? new HashSet<Hash256>(objectIds.Length) : null;
         for (int i = 0; i < objectIds.Length; i++)
         {
             failedIndex = i;
             if (Find(objectIds[i]) >= 0) return StoreResult.AlreadyExists;
+            if (seen is not null)
+            {
+                if (!seen.Add(objectIds[i])) return StoreResult.Duplicate;
+                continue;
+            }
             for (int j = 0; j < i; j++)
             {
                 if (objectIds[j] == objectIds[i]) return StoreResult.Duplicate;
