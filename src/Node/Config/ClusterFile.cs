@@ -20,7 +20,11 @@ public sealed record NodeSettings
     public int BatchRequestsMax { get; init; } = 1024;
     /// <summary>0: the primary cuts a batch as soon as its pipeline has room, so batches grow with load.</summary>
     public int BatchDelayTicks { get; init; }
-    public int PipelineDepth { get; init; } = 16;
+    /// <summary>Batches in flight. Small on purpose: requests that arrive while the pipeline is full wait and
+    /// go out together, so batches grow with load and the per-batch signatures are shared by more
+    /// requests. Measured on 2 cores, 2 × 4 replicas, 256 in flight: depth 16 gave batches of 8.8 requests
+    /// and 1,224 tx/s; depth 4, 30.5 and 3,189 tx/s; depth 2, 55.4 and 3,692 tx/s.</summary>
+    public int PipelineDepth { get; init; } = 2;
     /// <summary>Checkpoints carry the whole ledger snapshot, so they are spaced out; C batches apart.</summary>
     public int CheckpointInterval { get; init; } = 256;
     public int WatermarkWindow { get; init; } = 512;
