@@ -14,6 +14,9 @@ namespace Chainspace.Bench.Transport;
 /// Payloads are random (LZ4 is tried on 64 KiB frames, as the default options say, and sent raw).
 /// </summary>
 [Config(typeof(Config))]
+[WarmupCount(2)]
+[IterationCount(6)]
+[IterationTime(300)]   // bounded, so the 12-case matrix finishes in minutes (BenchmarkDotNet's defaults ran past 15)
 public class TransportThroughputBenchmarks
 {
     private const int BatchBytes = 8 << 20;
