@@ -111,7 +111,7 @@ public sealed class TestCluster : IAsyncDisposable
             }
             last = string.Join(" ", states);
             return all && states.Count > 0;
-        }, limit ?? TimeSpan.FromSeconds(30), $"{id.ToShortString()} {expected} on every replica of shard {shard} (last: {last})");
+        }, limit ?? TimeSpan.FromSeconds(90), $"{id.ToShortString()} {expected} on every replica of shard {shard} (last: {last})");
     }
 
     public async Task<NodeStats> StatsAsync(ChainspaceClient client, NodeId node) => await client.QueryStatsAsync(node, TimeSpan.FromSeconds(10));
