@@ -111,7 +111,7 @@ public sealed class TestCluster : IAsyncDisposable
             }
             last = string.Join(" ", states);
             return all && states.Count > 0;
-        }, limit ?? TimeSpan.FromSeconds(90), $"{id.ToShortString()} {expected} on every replica of shard {shard} (last: {last})");
+        }, limit ?? TimeSpan.FromSeconds(90), () => $"{id.ToShortString()} {expected} on every replica of shard {shard} (last: {last})");
     }
 
     public async Task<NodeStats> StatsAsync(ChainspaceClient client, NodeId node) => await client.QueryStatsAsync(node, TimeSpan.FromSeconds(10));
@@ -126,9 +126,13 @@ public sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan limit, string what)
+    public static Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan limit, string what) => EventuallyAsync(condition, limit, () => what);
+
+    /// <summary>Retries until <paramref name="condition"/> holds; the description is built at the failure, so it can report the last observation.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan limit, Func<string> what)
     {
         var deadline = DateTime.UtcNow + limit;
+        string last = "";
         while (true)
         {
             try
@@ -137,9 +141,9 @@ public sealed class TestCluster : IAsyncDisposable
             }
             catch (Exception e) when (e is TimeoutException or InvalidOperationException)
             {
-                // a replica that is down or restarting: try again
+                last = e.Message;   // a replica that is down or restarting: try again
             }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {limit.TotalSeconds:F0} s: {what}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {limit.TotalSeconds:F0} s: {what()}{(last.Length > 0 ? $" (last error: {last})" : "")}");
             await Task.Delay(100);
         }
     }
