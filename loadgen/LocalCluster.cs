@@ -53,9 +53,25 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Ports for every replica: a range the OS reports free right now (best effort).</summary>
     private static int FindFreePortRange(int count)
     {
+        // Below the kernel's ephemeral range: a port picked there can be taken by an outgoing connection
+        // (of this very cluster) between this check and the node's bind.
+        int ceiling = 32768;
+        try
+        {
+            var range = System.IO.File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            if (range.Length >= 1 && int.TryParse(range[0], out int low) && low > 2048) ceiling = low;
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        int floor = Math.Min(10000, ceiling / 2);
+        if (ceiling - floor < count + 1) throw new InvalidOperationException($"no room for {count} ports below the ephemeral range ({ceiling})");
         for (int attempt = 0; attempt < 50; attempt++)
         {
-            int start = 20000 + Random.Shared.Next(0, 30000);
+            int start = floor + Random.Shared.Next(0, ceiling - floor - count);
             bool free = true;
             for (int p = start; p < start + count && free; p++)
             {
@@ -119,6 +135,26 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     public bool IsRunning(NodeId id) => _processes.TryGetValue(id, out var p) && !p.HasExited;
+
+    /// <summary>Nodes that were started and have exited, with the end of their output (for error messages).</summary>
+    public string DescribeExited()
+    {
+        var lines = new List<string>();
+        foreach (var (id, p) in _processes)
+        {
+            if (!p.HasExited) continue;
+            string tail = "";
+            try
+            {
+                tail = string.Join(" | ", System.IO.File.ReadLines(LogPath(id)).TakeLast(3));
+            }
+            catch (IOException)
+            {
+            }
+            lines.Add($"{id} exited with {p.ExitCode}: {tail}");
+        }
+        return lines.Count == 0 ? "no node exited" : string.Join("; ", lines);
+    }
 
     /// <summary>kill -9: the replica gets no chance to flush or say goodbye.</summary>
     public void Kill(NodeId id)

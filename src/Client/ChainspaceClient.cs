@@ -151,6 +151,9 @@ public sealed class ChainspaceClient : IFrameHandler, IAsyncDisposable
         }
     }
 
+    /// <summary>True when the link to <paramref name="node"/> is up.</summary>
+    public bool IsConnected(NodeId node) => _links[node.Shard][node.Replica].IsConnected;
+
     /// <summary>True when every replica of the cluster is connected.</summary>
     public bool AllConnected
     {

@@ -320,7 +320,8 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
                 // lower bounds, and a burst of ticks would fire them all at once).
                 long now = clock.ElapsedTicks;
                 int caughtUp = 0;
-                while (now >= nextTick && caughtUp++ < 4)
+                if (!_linksReady) _linksReady = ShardLinksReady(clock.Elapsed);
+                while (_linksReady && now >= nextTick && caughtUp++ < 4)
                 {
                     StepReplica(Input.Tick());
                     _initiator.OnTick(_replica.IsPrimary);
@@ -341,6 +342,27 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
         }
         _stopped.TrySetResult();
     }
+
+    /// <summary>
+    /// Logical time starts once this replica can reach a quorum of its shard (or after a grace period).
+    /// A replica that ticks while its links are still connecting sees no pre-prepares, times out its
+    /// clients' requests and moves to the next view alone; PBFT lets it back only when its peers change
+    /// view too, so at start-up and after a restart it would sit out until the next checkpoint.
+    /// </summary>
+    private bool ShardLinksReady(TimeSpan elapsed)
+    {
+        if (elapsed > StartupGrace) return true;
+        int connected = 0;
+        var row = _links[_self.Shard];
+        for (int r = 0; r < row.Length; r++)
+        {
+            if (row[r] is { IsConnected: true }) connected++;
+        }
+        return connected >= _shard.Quorum - 1;   // with itself, a quorum
+    }
+
+    private static readonly TimeSpan StartupGrace = TimeSpan.FromSeconds(10);
+    private bool _linksReady;
 
     private void Handle(in Inbound item)
     {

@@ -53,8 +53,8 @@ public sealed class TestCluster : IAsyncDisposable
         var settings = new NodeSettings
         {
             TickMilliseconds = 5,
-            CheckpointInterval = 16,
-            WatermarkWindow = 64,
+            CheckpointInterval = 4,   // batches grow with load: a short interval still gives checkpoints in a short test
+            WatermarkWindow = 32,
             RequestTimeoutTicks = 200,
             ViewChangeTimeoutTicks = 200,
             InitiatorBackupDelayTicks = 40,
@@ -71,8 +71,15 @@ public sealed class TestCluster : IAsyncDisposable
         try
         {
             local.StartAll();
-            await using var client = await cluster.ConnectAsync();
-            await Eventually(() => client.AllConnected, TimeSpan.FromSeconds(60), "every replica accepts connections");
+            try
+            {
+                await using var client = await cluster.ConnectAsync();
+                await Eventually(() => client.AllConnected, TimeSpan.FromSeconds(60), "every replica accepts connections");
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"{e.Message} ({local.DescribeExited()})", e);
+            }
         }
         catch
         {
@@ -87,6 +94,9 @@ public sealed class TestCluster : IAsyncDisposable
         var client = await ChainspaceClient.ConnectAsync(File, TimeSpan.FromSeconds(60));
         client.RetryAfter = TimeSpan.FromMilliseconds(500);
         client.Timeout = TimeSpan.FromSeconds(60);
+        // ConnectAsync returns once each shard is reachable; tests query particular replicas, so wait for
+        // every running one (a replica that is down is the test's business).
+        await Eventually(() => Nodes.All(n => !Local.IsRunning(n) || client.IsConnected(n)), TimeSpan.FromSeconds(60), "the client reaches every running replica");
         return client;
     }
 
