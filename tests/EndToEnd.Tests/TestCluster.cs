@@ -154,7 +154,7 @@ public sealed class TestCluster : IAsyncDisposable
                 last = e.Message;   // a replica that is down or restarting: try again
             }
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {limit.TotalSeconds:F0} s: {what()}{(last.Length > 0 ? $" (last error: {last})" : "")}");
-            await Task.Delay(100);
+            await Task.Delay(50);   // polling interval of a wait with a deadline
         }
     }
 
