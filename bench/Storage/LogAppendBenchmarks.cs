@@ -34,13 +34,13 @@ public class LogAppendBenchmarks
     public int FlushEvery { get; set; }
 
     /// <summary>64 B, 256 B, 4 KiB; CHAINSPACE_BENCH_RECORD_SIZES=64,4096 narrows a run.</summary>
-    public static IEnumerable<int> RecordSizes => FromEnvironment("CHAINSPACE_BENCH_RECORD_SIZES", [64, 256, 4096]);
+    public static IEnumerable<int> RecordSizes => BenchEnvironment.List("CHAINSPACE_BENCH_RECORD_SIZES", [64, 256, 4096], BenchEnvironment.ParseInt);
 
     /// <summary>
     /// A flush every 1, 64 or 1024 records; CHAINSPACE_BENCH_FLUSH_EVERY=1024 narrows a run (N = 1 costs one
     /// fsync per record, milliseconds each on a slow virtual disk).
     /// </summary>
-    public static IEnumerable<int> FlushIntervals => FromEnvironment("CHAINSPACE_BENCH_FLUSH_EVERY", [1, 64, 1024]);
+    public static IEnumerable<int> FlushIntervals => BenchEnvironment.List("CHAINSPACE_BENCH_FLUSH_EVERY", [1, 64, 1024], BenchEnvironment.ParseInt);
 
     private string _directory = null!;
     private AppendLog _log = null!;
@@ -51,14 +51,6 @@ public class LogAppendBenchmarks
     private ulong _sequence;
     private long _baselineLsn;
     private int _sinceFlush;
-
-    private static int[] FromEnvironment(string name, int[] defaults)
-    {
-        string? value = Environment.GetEnvironmentVariable(name);
-        if (string.IsNullOrWhiteSpace(value)) return defaults;
-        return value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-    }
 
     [GlobalSetup]
     public void Setup()

@@ -26,14 +26,24 @@ public class TransportThroughputBenchmarks
     private CountingHandler _received = new();
     private byte[] _payload = [];
 
-    [Params(TransportKind.Socket, TransportKind.DotNetty)]
+    [ParamsSource(nameof(Kinds))]
     public TransportKind Kind { get; set; }
 
-    [Params(128, 1024, 65536)]
+    [ParamsSource(nameof(FrameSizes))]
     public int FrameBytes { get; set; }
 
-    [Params(1, 4)]
+    [ParamsSource(nameof(ConnectionCounts))]
     public int Connections { get; set; }
+
+    /// <summary>Both transports; CHAINSPACE_BENCH_TRANSPORTS=Socket narrows a run.</summary>
+    public static IEnumerable<TransportKind> Kinds =>
+        BenchEnvironment.List("CHAINSPACE_BENCH_TRANSPORTS", [TransportKind.Socket, TransportKind.DotNetty], v => Enum.Parse<TransportKind>(v, ignoreCase: true));
+
+    /// <summary>128 B, 1 KiB, 64 KiB; CHAINSPACE_BENCH_FRAME_SIZES=128 narrows a run.</summary>
+    public static IEnumerable<int> FrameSizes => BenchEnvironment.List("CHAINSPACE_BENCH_FRAME_SIZES", [128, 1024, 65536], BenchEnvironment.ParseInt);
+
+    /// <summary>One and four connections; CHAINSPACE_BENCH_CONNECTIONS=1 narrows a run.</summary>
+    public static IEnumerable<int> ConnectionCounts => BenchEnvironment.List("CHAINSPACE_BENCH_CONNECTIONS", [1, 4], BenchEnvironment.ParseInt);
 
     public static int FramesPerBatchFor(int frameBytes) => Math.Max(64, BatchBytes / frameBytes);
 

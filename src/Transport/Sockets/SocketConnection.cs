@@ -21,6 +21,11 @@ internal sealed class SocketConnection : Connection
     private readonly Lock _sendLock = new();
     private long _queuedBytes;
     private bool _outputCompleted;
+    // Guarded by _sendLock. A Pipe flush per frame (lock, state machine, reader wake-up) cost more than the frame's
+    // encoding: producers publish with FlushAsync only while the send loop waits for data; while it is busy sending
+    // they just write, and the loop publishes everything they wrote in one flush before it reads again.
+    private bool _sendLoopWaiting = true;
+    private bool _unflushed;
     private int _transportClosed;
 
     public SocketConnection(TransportCore core, Socket socket, bool initiator, NodeId? expectedPeer, IoQueue scheduler)
@@ -53,16 +58,31 @@ internal sealed class SocketConnection : Connection
         lock (_sendLock)
         {
             if (_outputCompleted) return SendStatus.NotConnected;
-            if (Interlocked.Read(ref _queuedBytes) + bound > Core.Options.SendQueueBytesMax) return SendStatus.QueueFull;
+            if (Volatile.Read(ref _queuedBytes) + bound > Core.Options.SendQueueBytesMax) return SendStatus.QueueFull;
             var writer = _output.Writer;
             int written = FrameWriter.Write(writer, frameType, payload, Core.Options, Core.Pool);
             Interlocked.Add(ref _queuedBytes, written);
-            // Never pauses (no writer threshold); it only publishes the bytes and wakes the send loop if idle.
-            var flush = writer.FlushAsync();
-            if (flush.IsCompletedSuccessfully && flush.Result.IsCompleted) _outputCompleted = true;
-            else if (!flush.IsCompleted) throw new InvalidOperationException("send pipe paused despite having no pause threshold");
+            if (_sendLoopWaiting)
+            {
+                _sendLoopWaiting = false;
+                PublishLocked();
+            }
+            else
+            {
+                _unflushed = true;
+            }
             return SendStatus.Queued;
         }
+    }
+
+    /// <summary>Makes the written bytes readable by the send loop (waking it if it waits). Caller holds <see cref="_sendLock"/>.</summary>
+    private void PublishLocked()
+    {
+        _unflushed = false;
+        // Never pauses (no writer threshold); it only publishes the bytes and wakes the send loop if it waits.
+        var flush = _output.Writer.FlushAsync();
+        if (flush.IsCompletedSuccessfully && flush.Result.IsCompleted) _outputCompleted = true;
+        else if (!flush.IsCompleted) throw new InvalidOperationException("send pipe paused despite having no pause threshold");
     }
 
     private async Task DoReceive()
@@ -112,6 +132,12 @@ internal sealed class SocketConnection : Connection
                 // Consume exactly what the socket took; the rest is read again on the next turn.
                 reader.AdvanceTo(buffer.Slice(0, sent).End);
                 if (result.IsCompleted && sent == buffer.Length) return;
+                lock (_sendLock)
+                {
+                    // Publish what producers wrote during the send; with nothing left, the next producer must wake us.
+                    if (_unflushed && !_outputCompleted) PublishLocked();
+                    else if (sent == buffer.Length) _sendLoopWaiting = true;
+                }
             }
         }
         catch (SocketException e)
