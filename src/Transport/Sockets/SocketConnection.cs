@@ -127,6 +127,12 @@ internal sealed class SocketConnection : Connection
                 if (!segment.IsEmpty)
                 {
                     sent = await _sender.SendAsync(_socket, segment);
+                    if (sent == 0)
+                    {
+                        // Never retry a send that moved nothing: the loop would spin on the same bytes.
+                        Close("send made no progress (socket shut down)", TransportLogLevel.Information);
+                        return;
+                    }
                     Interlocked.Add(ref _queuedBytes, -sent);
                 }
                 // Consume exactly what the socket took; the rest is read again on the next turn.
