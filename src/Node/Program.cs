@@ -8,7 +8,13 @@ using Chainspace.Node.Config;
 var cluster = new Option<FileInfo>("--cluster") { Description = "cluster file (JSON): shards, replicas, keys, settings, genesis", Required = true };
 var key = new Option<FileInfo>("--key") { Description = "this node's key file (names the node)", Required = true };
 var data = new Option<DirectoryInfo?>("--data") { Description = "directory of the node's log; omit to run without durability (experiments only)" };
-var root = new RootCommand("Chainspace replica: batched PBFT + S-BAC over the cluster file's shards") { cluster, key, data };
+var metricsPort = new Option<int?>("--metrics-port") { Description = "serve Prometheus metrics at http://<metrics-host>:<port>/metrics (off when omitted)" };
+var metricsHost = new Option<string>("--metrics-host") { Description = "address the metrics endpoint listens on", DefaultValueFactory = _ => "127.0.0.1" };
+metricsPort.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<int?>() is { } p && (p < 1 || p > 65535)) r.AddError($"--metrics-port: {p} is outside 1..65535");
+});
+var root = new RootCommand("Chainspace replica: batched PBFT + S-BAC over the cluster file's shards") { cluster, key, data, metricsPort, metricsHost };
 root.SetAction(async (parse, cancellation) =>
 {
     ClusterFile file;
@@ -37,6 +43,22 @@ root.SetAction(async (parse, cancellation) =>
         Console.Error.WriteLine($"error: {e.Message}");
         return 1;
     }
+    PrometheusEndpoint? metrics = null;
+    if (parse.GetValue(metricsPort) is { } port)
+    {
+        try
+        {
+            metrics = PrometheusEndpoint.Start(NodeMetrics.MeterName, parse.GetValue(metricsHost)!, port);
+            Console.Out.WriteLine($"metrics at {metrics.Url}");
+        }
+        catch (System.Net.HttpListenerException e)
+        {
+            Console.Error.WriteLine($"error: --metrics-port {port}: cannot listen ({e.Message})");
+            await node.DisposeAsync();
+            return 1;
+        }
+    }
+    using var metricsEndpoint = metrics;
     using var sampler = Environment.GetEnvironmentVariable("CHAINSPACE_ALLOC_SAMPLE") == "1" ? new AllocationSampler() : null;
     Console.Out.WriteLine("ready");
     try
