@@ -3,10 +3,13 @@ using Chainspace.Client;
 using Chainspace.Contracts;
 using Chainspace.Core;
 using Chainspace.Core.Cluster;
+using Chainspace.Core.Crypto;
+using Chainspace.Core.Model;
 using Chainspace.Node;
 using Chainspace.Node.Config;
+using Chainspace.Storage.Objects;
 
-// chainspace <command>: cluster set-up, Dummy transactions, object lookups and node stats.
+// chainspace <command>: cluster set-up, wallets and CSCoin transfers, Dummy transactions, object lookups and node stats.
 var clusterOption = new Option<FileInfo>("--cluster") { Description = "cluster file", Required = true };
 var timeoutOption = new Option<double>("--timeout") { Description = "seconds to wait for a decision or answer", DefaultValueFactory = _ => 30 };
 
@@ -21,17 +24,37 @@ init.Options.Add(shardsOption);
 init.Options.Add(replicasOption);
 init.Options.Add(portOption);
 init.Options.Add(objectsOption);
+var accountsOption = new Option<int>("--accounts") { Description = "genesis CSCoin accounts, each with a new owner key saved as wallet-<i>.json", DefaultValueFactory = _ => 0 };
+var balanceOption = new Option<long>("--balance") { Description = "balance of each genesis account", DefaultValueFactory = _ => 1000 };
+accountsOption.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<int>() is < 0 or > 10_000) r.AddError("--accounts: need 0..10000");
+});
+balanceOption.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<long>() < 0) r.AddError("--balance: must not be negative");
+});
+init.Options.Add(accountsOption);
+init.Options.Add(balanceOption);
 init.SetAction(p =>
 {
     try
     {
         var dir = p.GetRequiredValue(dirOption);
         dir.Create();
-        var (file, keys) = ClusterFile.CreateLocal(p.GetValue(shardsOption), p.GetValue(replicasOption), p.GetValue(portOption),
-            new NodeSettings(), new GenesisSpec { Label = "genesis", DummyObjects = p.GetValue(objectsOption) });
+        var owners = Enumerable.Range(0, p.GetValue(accountsOption)).Select(_ => Ed25519KeyPair.Generate()).ToArray();
+        var genesis = new GenesisSpec
+        {
+            Label = "genesis",
+            DummyObjects = p.GetValue(objectsOption),
+            Accounts = owners.Select(o => new GenesisAccount(o.PublicKey, p.GetValue(balanceOption))).ToArray(),
+        };
+        var (file, keys) = ClusterFile.CreateLocal(p.GetValue(shardsOption), p.GetValue(replicasOption), p.GetValue(portOption), new NodeSettings(), genesis);
         file.Save(Path.Combine(dir.FullName, "cluster.json"));
         foreach (var (id, key) in keys) NodeKeyFile.Save(Path.Combine(dir.FullName, $"{id}.key"), id, key);
-        Console.WriteLine($"wrote {Path.Combine(dir.FullName, "cluster.json")} and {keys.Count} key files");
+        var accounts = GenesisObjects.Accounts(genesis).ToArray();
+        for (int i = 0; i < owners.Length; i++) Wallet.Create(owners[i], [accounts[i]]).Save(Path.Combine(dir.FullName, $"wallet-{i}.json"));
+        Console.WriteLine($"wrote {Path.Combine(dir.FullName, "cluster.json")}, {keys.Count} key files and {owners.Length} wallets");
         return 0;
     }
     catch (Exception e) when (e is ConfigException or IOException or UnauthorizedAccessException)
@@ -124,7 +147,150 @@ stats.SetAction(async (p, token) =>
     }
 });
 
-var root = new RootCommand("Chainspace client") { init, dummy, state, stats };
+var walletOption = new Option<FileInfo>("--wallet") { Description = "wallet file (owner key and account objects)", Required = true };
+
+var keygen = new Command("keygen", "create a wallet with a new Ed25519 owner key and print its public key");
+var outOption = new Option<FileInfo>("--out") { Description = "wallet file to write (must not exist)", Required = true };
+keygen.Options.Add(outOption);
+keygen.SetAction(p =>
+{
+    var path = p.GetRequiredValue(outOption);
+    if (path.Exists)
+    {
+        Console.Error.WriteLine($"error: --out: {path.FullName} exists; refusing to overwrite a key");
+        return 2;
+    }
+    try
+    {
+        var wallet = Wallet.Create(Ed25519KeyPair.Generate());
+        wallet.Save(path.FullName);
+        Console.WriteLine(wallet.Owner.PublicKey);
+        return 0;
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"error: --out: {e.Message}");
+        return 2;
+    }
+});
+
+var balance = new Command("balance", "look up every account object of a wallet and print the spendable balance");
+balance.Options.Add(clusterOption);
+balance.Options.Add(walletOption);
+balance.Options.Add(timeoutOption);
+balance.SetAction(async (p, token) =>
+{
+    if (!TryLoad(p.GetRequiredValue(clusterOption), out var file) || !TryLoadWallet(p.GetRequiredValue(walletOption), out var wallet)) return 2;
+    try
+    {
+        var wait = TimeSpan.FromSeconds(p.GetValue(timeoutOption));
+        await using var client = await ChainspaceClient.ConnectAsync(file!, wait, cancellationToken: token);
+        long total = 0;
+        foreach (var a in wallet!.Accounts)
+        {
+            var s = await client.QueryObjectAsync(a.Id, wait);
+            long amount = CsCoin.ReadAccount(a.Body).Balance;
+            if (s == ObjectState.Active) total += amount;
+            Console.WriteLine($"{a.Id}: {amount} ({s.ToString().ToLowerInvariant()}, shard {file!.Cluster.ShardMap.ShardOf(a.Id)})");
+        }
+        Console.WriteLine($"spendable: {total}");
+        return 0;
+    }
+    catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+});
+
+var transfer = new Command("transfer", "pay an amount to a public key from one active account of a wallet (CSCoin createAccount), and update the wallets");
+var toOption = new Option<string>("--to") { Description = "payee's public key (hex)", Required = true };
+var amountOption = new Option<long>("--amount") { Description = "amount to pay", Required = true };
+var payeeWalletOption = new Option<FileInfo?>("--payee-wallet") { Description = "payee's wallet file, to which the new account object is added" };
+amountOption.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<long>() <= 0) r.AddError("--amount: must be positive");
+});
+transfer.Options.Add(clusterOption);
+transfer.Options.Add(walletOption);
+transfer.Options.Add(toOption);
+transfer.Options.Add(amountOption);
+transfer.Options.Add(payeeWalletOption);
+transfer.Options.Add(timeoutOption);
+transfer.SetAction(async (p, token) =>
+{
+    if (!TryLoad(p.GetRequiredValue(clusterOption), out var file) || !TryLoadWallet(p.GetRequiredValue(walletOption), out var wallet)) return 2;
+    Ed25519PublicKey? payee = null;
+    try
+    {
+        Ed25519PublicKey.TryCreate(Convert.FromHexString(p.GetRequiredValue(toOption)), out payee);
+    }
+    catch (FormatException)
+    {
+    }
+    if (payee is null)
+    {
+        Console.Error.WriteLine("error: --to: not a 64-digit hex Ed25519 public key");
+        return 2;
+    }
+    Wallet? payeeWallet = null;
+    var payeePath = p.GetValue(payeeWalletOption);
+    if (payeePath is not null)
+    {
+        if (!TryLoadWallet(payeePath, out payeeWallet)) return 2;
+        if (!payeeWallet!.Owner.PublicKey.Equals(payee))
+        {
+            Console.Error.WriteLine("error: --payee-wallet: its key is not the --to key");
+            return 2;
+        }
+    }
+    long amount = p.GetValue(amountOption);
+    try
+    {
+        var wait = TimeSpan.FromSeconds(p.GetValue(timeoutOption));
+        await using var client = await ChainspaceClient.ConnectAsync(file!, wait, cancellationToken: token);
+        client.Timeout = wait;
+        ChainObject? source = null;
+        foreach (var a in wallet!.Accounts.OrderByDescending(a => CsCoin.ReadAccount(a.Body).Balance))
+        {
+            if (CsCoin.ReadAccount(a.Body).Balance < amount) break;
+            if (await client.QueryObjectAsync(a.Id, wait) == ObjectState.Active)
+            {
+                source = a;
+                break;
+            }
+        }
+        if (source is null)
+        {
+            Console.Error.WriteLine($"error: no active account in the wallet holds {amount}");
+            return 3;
+        }
+        var tx = new Transaction(CsCoin.CreateAccount(source, wallet.Owner, payee, amount));
+        var prepared = new PreparedTransaction(tx, file!.Cluster.ShardMap);
+        var outcome = await client.SubmitAsync(prepared);
+        Console.WriteLine($"{prepared.Id}: {outcome.ToString().ToLowerInvariant()} (shards {string.Join(",", prepared.ConcernedShards)})");
+        if (outcome != Outcome.Committed) return outcome switch { Outcome.Aborted => 3, Outcome.Rejected => 4, _ => 5 };
+        var outputs = tx.Ids.OutputsByTrace[0];
+        wallet.Remove(source.Id);
+        wallet.Add(outputs[0]);
+        wallet.Save(p.GetRequiredValue(walletOption).FullName);
+        Console.WriteLine($"change {outputs[0].Id}: {CsCoin.ReadAccount(outputs[0].Body).Balance}");
+        Console.WriteLine($"paid   {outputs[1].Id}: {amount} (creator {outputs[1].CreatorTraceId}, index {outputs[1].LocalIndex})");
+        if (payeeWallet is not null)
+        {
+            payeeWallet.Add(outputs[1]);
+            payeeWallet.Save(payeePath!.FullName);
+        }
+        return 0;
+    }
+    catch (Exception e) when (e is TimeoutException or InvalidOperationException or IOException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+});
+
+var root = new RootCommand("Chainspace client") { init, keygen, balance, transfer, dummy, state, stats };
 return await root.Parse(args).InvokeAsync();
 
 static bool TryLoad(FileInfo path, out ClusterFile? file)
@@ -138,6 +304,21 @@ static bool TryLoad(FileInfo path, out ClusterFile? file)
     {
         Console.Error.WriteLine($"error: {e.Message}");
         file = null;
+        return false;
+    }
+}
+
+static bool TryLoadWallet(FileInfo path, out Wallet? wallet)
+{
+    try
+    {
+        wallet = Wallet.Load(path.FullName);
+        return true;
+    }
+    catch (Exception e) when (e is FormatException or ArgumentException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        wallet = null;
         return false;
     }
 }

@@ -32,6 +32,9 @@ public sealed partial class Replica
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly ArrayBufferWriter<byte> _reply = new(1024);
     private readonly byte[] _batchScratch;
+    private readonly byte[] _certificateScratch;   // n commit signatures of a CommittedBatch being sent or checked
+    // A slot filled from a commit certificate has no pre-prepare signature of its own; it is never resent as a pre-prepare.
+    private static readonly byte[] NoPrePrepareSignature = new byte[IReplicaSigner.SignatureSize];
     private readonly Hash256 _nullDigest;
     private readonly Hash256 _genesisDigest;
     private readonly long[] _rejected = new long[Enum.GetValues<RejectReason>().Length];
@@ -82,6 +85,7 @@ public sealed partial class Replica
         _inFlight = new HashSet<RequestKey>(_o.BatchRequestsMax * _o.PipelineDepth);
         _clients = new ClientTable(_o.ClientWindow);
         _batchScratch = new byte[_o.BatchBytesMax + 16];
+        _certificateScratch = new byte[_n * IReplicaSigner.SignatureSize];
         _viewChanges = new ViewChangeMessage?[_n];
         _checkpointVotePool = new Stack<CheckpointVotes>();
         _viewChangeTimeout = _o.ViewChangeTimeoutTicks;
@@ -172,6 +176,7 @@ public sealed partial class Replica
             case MessageType.StateSnapshot: OnStateSnapshot(message, outbox); break;
             case MessageType.FetchBatch: OnFetchBatch(from, message, outbox); break;
             case MessageType.BatchBody: OnBatchBody(message, outbox); break;
+            case MessageType.CommittedBatch: OnCommittedBatch(message, outbox); break;
             default: Reject(RejectReason.Malformed); break; // replies go to clients, never to replicas
         }
     }

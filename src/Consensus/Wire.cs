@@ -20,6 +20,7 @@ public enum MessageType : byte
     FetchBatch = 12,
     BatchBody = 13,
     Reply = 14,
+    CommittedBatch = 15,
 }
 
 /// <summary>How a replica answered a request.</summary>
@@ -137,7 +138,7 @@ public static class Wire
     public static bool TryPeekType(ReadOnlySpan<byte> message, out MessageType type)
     {
         type = message.IsEmpty ? 0 : (MessageType)message[0];
-        return !message.IsEmpty && type is >= MessageType.Request and <= MessageType.Reply;
+        return !message.IsEmpty && type is >= MessageType.Request and <= MessageType.CommittedBatch;
     }
 
     // ---- Request: [type][client][requestNumber][operation blob] ----
@@ -344,6 +345,53 @@ public static class Wire
         var r = new SpanReader(source);
         return r.TryReadByte(out byte t) && t == (byte)MessageType.BatchBody && r.TryReadVarUInt64(out sequence)
             && r.TryReadHash(out digest) && r.TryReadBlob(bodyBytesMax, out body) && r.TryExpectEnd();
+    }
+
+    // ---- CommittedBatch: [type][seq][view][digest][count]([signer][signature])×count[body blob] ----
+    // A commit certificate with its batch: 2f+1 signed commits for (view, seq, digest) prove the batch committed
+    // at seq, whatever view the receiver is in now.
+
+    public static int CommittedBatchLengthMax(int signers, int bodyLength) =>
+        1 + 3 * VarintMax + Hash256.Size + signers * (VarintMax + IReplicaSigner.SignatureSize) + VarintMax + bodyLength;
+
+    public static int WriteCommittedBatch(Span<byte> destination, ulong sequence, ulong view, in Hash256 digest,
+        ReadOnlySpan<int> signers, ReadOnlySpan<byte> signatures, ReadOnlySpan<byte> body)
+    {
+        var w = new SpanWriter(destination);
+        w.WriteByte((byte)MessageType.CommittedBatch);
+        w.WriteVarUInt64(sequence);
+        w.WriteVarUInt64(view);
+        w.WriteHash(digest);
+        w.WriteVarUInt64((ulong)signers.Length);
+        for (int i = 0; i < signers.Length; i++)
+        {
+            w.WriteVarUInt64((ulong)signers[i]);
+            w.WriteBytes(signatures.Slice(i * IReplicaSigner.SignatureSize, IReplicaSigner.SignatureSize));
+        }
+        w.WriteBlob(body);
+        return w.Written;
+    }
+
+    /// <summary>Parses a CommittedBatch; <paramref name="signers"/> and <paramref name="signatures"/> receive up to n entries (more is malformed).</summary>
+    public static bool TryReadCommittedBatch(ReadOnlySpan<byte> source, int n, int bodyBytesMax, out ulong sequence, out ulong view,
+        out Hash256 digest, Span<int> signers, Span<byte> signatures, out int count, out ReadOnlySpan<byte> body)
+    {
+        sequence = view = 0;
+        digest = default;
+        count = 0;
+        body = default;
+        var r = new SpanReader(source);
+        if (!r.TryReadByte(out byte t) || t != (byte)MessageType.CommittedBatch || !r.TryReadVarUInt64(out sequence)
+            || !r.TryReadVarUInt64(out view) || !r.TryReadHash(out digest) || !r.TryReadVarUInt64(out ulong listed)) return false;
+        if (listed > (ulong)n || listed > (ulong)signers.Length) return false;
+        for (int i = 0; i < (int)listed; i++)
+        {
+            if (!r.TryReadVarUInt64(out ulong signer) || signer >= (ulong)n || !r.TryReadBytes(IReplicaSigner.SignatureSize, out var signature)) return false;
+            signers[i] = (int)signer;
+            signature.CopyTo(signatures.Slice(i * IReplicaSigner.SignatureSize));
+        }
+        count = (int)listed;
+        return r.TryReadBlob(bodyBytesMax, out body) && r.TryExpectEnd();
     }
 
     // ---- Reply: [type][view][client][reqNo][replica][status][result blob] ----

@@ -121,6 +121,66 @@ public class NormalCaseTests
     }
 
     [Fact]
+    public void LoneReplicaInHigherView_CatchesUpFromCommitCertificates_WithoutNewTraffic()
+    {
+        var c = new TestCluster();
+        // Replica 3 is cut off while the others order and execute a few batches in view 0; a request sent to it
+        // starts its request timer, so it times out alone and waits in view 1, which nobody else joins.
+        c.Submit(9, 1, to: 3);
+        for (int t = 0; t < 400 && !(c.Replicas[3].View >= 1 && c.Apps[0].Count >= 3); t++)
+        {
+            if (t % 20 == 0 && c.Apps[0].Count < 3) c.Submit(5, c.Apps[0].Count + 1);
+            for (int i = 0; i < 4; i++) c.Step(i, Input.Tick());
+            c.Run(m => m.To != 3 && m.From != 3);
+        }
+        Assert.True(c.Replicas[3].View >= 1 && !c.Replicas[3].ViewActive, "replica 3 moved to a higher view alone");
+        Assert.All(c.Replicas.Take(3), r => Assert.True(r.View == 0 && r.ViewActive));
+        ulong executed = c.Replicas[0].LastExecuted;
+        Assert.True(executed >= 3 && c.Replicas[3].LastExecuted < executed);
+
+        // Healed, and no client sends anything more: status messages alone must bring replica 3 level.
+        for (int t = 0; t < 200 && c.Replicas[3].LastExecuted < executed; t++) c.TickAll();
+        Assert.Equal(executed, c.Replicas[3].LastExecuted);
+        Assert.Equal(c.Apps[0].Chain, c.Apps[3].Chain);
+        Assert.Equal(c.Apps[0].Count, c.Apps[3].Count);
+        Assert.All(c.Replicas.Take(3), r => Assert.True(r.View == 0 && r.ViewActive, "the others were not disturbed"));
+    }
+
+    [Fact]
+    public void CommittedBatch_WithForgedOrTooFewCommits_IsRejected()
+    {
+        var c = new TestCluster();
+        var body = new byte[64];
+        Span<byte> buffer = new byte[Wire.CommittedBatchLengthMax(4, body.Length)];
+        var signatures = new byte[3 * IReplicaSigner.SignatureSize];
+        var replica = c.Replicas[3];
+
+        // Three distinct signers with forged signatures.
+        int length = Wire.WriteCommittedBatch(buffer, 1, 0, default, [0, 1, 2], signatures, body);
+        c.Step(3, Input.Message(0, buffer[..length].ToArray()));
+        Assert.Equal(1, replica.Rejected(RejectReason.BadSignature));
+        // Fewer than 2f+1 signers, or one signer counted thrice.
+        length = Wire.WriteCommittedBatch(buffer, 1, 0, default, [0, 1], signatures.AsSpan(0, 2 * IReplicaSigner.SignatureSize), body);
+        c.Step(3, Input.Message(0, buffer[..length].ToArray()));
+        Assert.Equal(1, replica.Rejected(RejectReason.Malformed));
+        length = Wire.WriteCommittedBatch(buffer, 1, 0, default, [1, 1, 1], signatures, body);
+        c.Step(3, Input.Message(0, buffer[..length].ToArray()));
+        Assert.Equal(2, replica.Rejected(RejectReason.Malformed));
+        // Truncated, and a signer outside the shard.
+        c.Step(3, Input.Message(0, buffer[..(length / 2)].ToArray()));
+        Assert.Equal(3, replica.Rejected(RejectReason.Malformed));
+        length = Wire.WriteCommittedBatch(buffer, 1, 0, default, [0, 1, 7], signatures, body);
+        c.Step(3, Input.Message(0, buffer[..length].ToArray()));
+        Assert.Equal(4, replica.Rejected(RejectReason.Malformed));
+        // Not the next batch to execute.
+        length = Wire.WriteCommittedBatch(buffer, 5, 0, default, [0, 1, 2], signatures, body);
+        c.Step(3, Input.Message(0, buffer[..length].ToArray()));
+        Assert.Equal(1, replica.Rejected(RejectReason.OutsideWindow));
+        Assert.Equal(0UL, replica.LastExecuted);
+        Assert.Equal(0UL, c.Apps[3].Count);
+    }
+
+    [Fact]
     public void Recovery_ReplayedLog_RestoresStateAndExecution()
     {
         var c = new TestCluster();
