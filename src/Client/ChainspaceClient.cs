@@ -37,6 +37,7 @@ public sealed class PreparedTransaction
         int n = parsed.ConcernedShards(map, shards);
         if (n == 0) throw new ArgumentException("the transaction has no inputs or references: no shard is concerned by it");
         ConcernedShards = shards[..n].ToArray();
+        EncodedTransaction = encodedTransaction.ToArray();
         var op = new ArrayBufferWriter<byte>(encodedTransaction.Length + 16);
         SbacCommand.WritePrepare(op, encodedTransaction);
         Operation = op.WrittenSpan.ToArray();
@@ -46,6 +47,7 @@ public sealed class PreparedTransaction
 
     public Hash256 Id { get; }
     public uint[] ConcernedShards { get; }
+    public byte[] EncodedTransaction { get; }
     public byte[] Operation { get; }
 }
 
@@ -86,9 +88,12 @@ public sealed class ChainspaceClient : IFrameHandler, IAsyncDisposable
     private ulong _queryNumber;
     private long _resent;
 
-    private ChainspaceClient(ClusterFile file, ulong clientId, TransportKind kind)
+    private readonly ReceiptCollector? _receipts;
+
+    private ChainspaceClient(ClusterFile file, ulong clientId, TransportKind kind, bool receipts)
     {
         _file = file;
+        if (receipts) _receipts = new ReceiptCollector(file.Cluster);
         _cluster = file.Cluster;
         _clientId = clientId;
         _views = new ulong[_cluster.Shards.Count];
@@ -124,13 +129,16 @@ public sealed class ChainspaceClient : IFrameHandler, IAsyncDisposable
     public long Resent => Interlocked.Read(ref _resent);
 
     /// <summary>Connects to every replica; waits until at least one replica per shard is reachable or throws.</summary>
-    public static async Task<ChainspaceClient> ConnectAsync(ClusterFile file, TimeSpan wait, TransportKind? kind = null, CancellationToken cancellationToken = default)
+    /// <param name="receipts">Ask replicas for the signed votes on this client's transactions, so that
+    /// <see cref="WaitForReceiptAsync"/> can assemble verifiable receipts (costs each replica a message per batch).</param>
+    public static async Task<ChainspaceClient> ConnectAsync(ClusterFile file, TimeSpan wait, TransportKind? kind = null, CancellationToken cancellationToken = default,
+        bool receipts = false)
     {
         Span<byte> random = stackalloc byte[8];
         System.Security.Cryptography.RandomNumberGenerator.Fill(random);
         ulong id = BitConverter.ToUInt64(random) & 0x3FFF_FFFF_FFFF_FFFF;   // below ClientIds' replica range
         var kindValue = kind ?? (file.Settings.Transport == "dotnetty" ? TransportKind.DotNetty : TransportKind.Socket);
-        var client = new ChainspaceClient(file, id, kindValue);
+        var client = new ChainspaceClient(file, id, kindValue, receipts);
         var deadline = DateTime.UtcNow + wait;
         while (true)
         {
@@ -192,9 +200,39 @@ public sealed class ChainspaceClient : IFrameHandler, IAsyncDisposable
             p.LastSent = p.SentAt;
             p.RetryDelay = (long)RetryAfter.TotalMilliseconds;
             _pending.Add(tx.Id, p);
+            _receipts?.Track(tx.Id);
         }
         Send(p, toAll: false);
         return true;
+    }
+
+    /// <summary>
+    /// The receipt of a decided transaction: waits until the votes received establish <paramref name="outcome"/>
+    /// with f+1 signatures per shard (votes can trail the decision), then stops tracking the transaction.
+    /// Needs a client connected with receipts; throws <see cref="TimeoutException"/> when the votes do not come.
+    /// </summary>
+    public async Task<Receipt> WaitForReceiptAsync(PreparedTransaction tx, Outcome outcome, TimeSpan timeout)
+    {
+        if (_receipts is null) throw new InvalidOperationException("this client was connected without receipts");
+        if (outcome is not (Outcome.Committed or Outcome.Aborted)) throw new ArgumentException($"a {outcome} transaction has no receipt", nameof(outcome));
+        var decision = outcome == Outcome.Committed ? Decision.Commit : Decision.Abort;
+        var deadline = DateTime.UtcNow + timeout;
+        try
+        {
+            while (true)
+            {
+                lock (_gate)
+                {
+                    if (_receipts.TryBuild(tx, decision, out var receipt)) return receipt!;
+                }
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"no receipt for {tx.Id} within {timeout.TotalSeconds:F0} s: too few signed votes arrived");
+                await Task.Delay(20).ConfigureAwait(false);   // polling: votes arrive within a batch or two of the decision
+            }
+        }
+        finally
+        {
+            lock (_gate) _receipts.Forget(tx.Id);
+        }
     }
 
     public Task<Outcome> SubmitAsync(PreparedTransaction tx)
@@ -323,9 +361,9 @@ public sealed class ChainspaceClient : IFrameHandler, IAsyncDisposable
 
     void IFrameHandler.OnConnected(Connection connection)
     {
-        Span<byte> hello = stackalloc byte[ClientMessages.HelloSize];
-        ClientMessages.WriteHello(hello, _clientId);
-        connection.TrySend(FrameType.ClientHello, hello);
+        Span<byte> hello = stackalloc byte[ClientMessages.HelloWithFlagsSize];
+        int length = ClientMessages.WriteHello(hello, _clientId, _receipts is null ? (byte)0 : ClientMessages.HelloWantsReceipts);
+        connection.TrySend(FrameType.ClientHello, hello[..length]);
     }
 
     void IFrameHandler.OnDisconnected(Connection connection, string reason) { }
@@ -357,6 +395,10 @@ public sealed class ChainspaceClient : IFrameHandler, IAsyncDisposable
             case FrameType.Decision:
                 if (ClientMessages.TryReadDecision(frame.Payload, out var txId, out var decision))
                     Record(from, txId, decision == Decision.Commit ? Outcome.Committed : Outcome.Aborted);
+                break;
+            case FrameType.ReceiptVotes:
+                if (_receipts is null) return;
+                lock (_gate) _receipts.OnVotes(frame.Payload, from);
                 break;
             case FrameType.QueryResult:
                 if (!ClientMessages.TryReadQueryResult(frame.Payload, out ulong queryId, out _, out bool ok, out var result)) return;

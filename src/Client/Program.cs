@@ -12,6 +12,7 @@ using Chainspace.Storage.Objects;
 // chainspace <command>: cluster set-up, wallets and CSCoin transfers, Dummy transactions, object lookups and node stats.
 var clusterOption = new Option<FileInfo>("--cluster") { Description = "cluster file", Required = true };
 var timeoutOption = new Option<double>("--timeout") { Description = "seconds to wait for a decision or answer", DefaultValueFactory = _ => 30 };
+var receiptOption = new Option<FileInfo?>("--receipt") { Description = "collect the transaction's signed receipt (LOCALPREPARED proofs), verify it and save it to this file" };
 
 var init = new Command("init-local", "write a cluster file and one key file per replica for K × n replicas on 127.0.0.1");
 var dirOption = new Option<DirectoryInfo>("--dir") { Description = "output directory", Required = true };
@@ -69,6 +70,7 @@ var indexesOption = new Option<int[]>("--index") { Description = "genesis token 
 dummy.Options.Add(clusterOption);
 dummy.Options.Add(indexesOption);
 dummy.Options.Add(timeoutOption);
+dummy.Options.Add(receiptOption);
 dummy.SetAction(async (p, token) =>
 {
     if (!TryLoad(p.GetRequiredValue(clusterOption), out var file)) return 2;
@@ -80,7 +82,7 @@ dummy.SetAction(async (p, token) =>
     }
     var tokens = GenesisObjects.DummyTokens(file!.Genesis).ToArray();
     var tx = new PreparedTransaction(Dummy.Spend(indexes.Select(i => tokens[i]).ToArray()), file.Cluster.ShardMap);
-    return await SubmitAndReport(file, tx, p.GetValue(timeoutOption), token);
+    return await SubmitAndReport(file, tx, p.GetValue(timeoutOption), p.GetValue(receiptOption), token);
 });
 
 var state = new Command("state", "look up an object's state (absent, active, locked, inactive) in its shard");
@@ -217,6 +219,7 @@ transfer.Options.Add(toOption);
 transfer.Options.Add(amountOption);
 transfer.Options.Add(payeeWalletOption);
 transfer.Options.Add(timeoutOption);
+transfer.Options.Add(receiptOption);
 transfer.SetAction(async (p, token) =>
 {
     if (!TryLoad(p.GetRequiredValue(clusterOption), out var file) || !TryLoadWallet(p.GetRequiredValue(walletOption), out var wallet)) return 2;
@@ -248,7 +251,8 @@ transfer.SetAction(async (p, token) =>
     try
     {
         var wait = TimeSpan.FromSeconds(p.GetValue(timeoutOption));
-        await using var client = await ChainspaceClient.ConnectAsync(file!, wait, cancellationToken: token);
+        var receiptPath = p.GetValue(receiptOption);
+        await using var client = await ChainspaceClient.ConnectAsync(file!, wait, cancellationToken: token, receipts: receiptPath is not null);
         client.Timeout = wait;
         ChainObject? source = null;
         foreach (var a in wallet!.Accounts.OrderByDescending(a => CsCoin.ReadAccount(a.Body).Balance))
@@ -269,6 +273,7 @@ transfer.SetAction(async (p, token) =>
         var prepared = new PreparedTransaction(tx, file!.Cluster.ShardMap);
         var outcome = await client.SubmitAsync(prepared);
         Console.WriteLine($"{prepared.Id}: {outcome.ToString().ToLowerInvariant()} (shards {string.Join(",", prepared.ConcernedShards)})");
+        if (receiptPath is not null && outcome is (Outcome.Committed or Outcome.Aborted) && !await ReportReceipt(client, file!, prepared, outcome, receiptPath, wait)) return 6;
         if (outcome != Outcome.Committed) return outcome switch { Outcome.Aborted => 3, Outcome.Rejected => 4, _ => 5 };
         var outputs = tx.Ids.OutputsByTrace[0];
         wallet.Remove(source.Id);
@@ -290,7 +295,36 @@ transfer.SetAction(async (p, token) =>
     }
 });
 
-var root = new RootCommand("Chainspace client") { init, keygen, balance, transfer, dummy, state, stats };
+var verify = new Command("verify-receipt", "check a receipt file against the cluster file's keys, offline");
+var receiptFileOption = new Option<FileInfo>("--receipt") { Description = "receipt file", Required = true };
+verify.Options.Add(clusterOption);
+verify.Options.Add(receiptFileOption);
+verify.SetAction(p =>
+{
+    if (!TryLoad(p.GetRequiredValue(clusterOption), out var file)) return 2;
+    Receipt receipt;
+    try
+    {
+        receipt = Receipt.Load(p.GetRequiredValue(receiptFileOption).FullName);
+    }
+    catch (FormatException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 2;
+    }
+    var findings = new List<string>();
+    bool valid = receipt.Verify(file!.Cluster, out string error, findings);
+    foreach (var line in findings) Console.WriteLine(line);
+    if (!valid)
+    {
+        Console.Error.WriteLine($"invalid receipt: {error}");
+        return 1;
+    }
+    Console.WriteLine($"valid receipt: {receipt.TransactionId()} {(receipt.Decision == Chainspace.Sbac.Decision.Commit ? "committed" : "aborted")}");
+    return 0;
+});
+
+var root = new RootCommand("Chainspace client") { init, keygen, balance, transfer, dummy, state, stats, verify };
 return await root.Parse(args).InvokeAsync();
 
 static bool TryLoad(FileInfo path, out ClusterFile? file)
@@ -323,14 +357,40 @@ static bool TryLoadWallet(FileInfo path, out Wallet? wallet)
     }
 }
 
-static async Task<int> SubmitAndReport(ClusterFile file, PreparedTransaction tx, double timeoutSeconds, CancellationToken token)
+static async Task<bool> ReportReceipt(ChainspaceClient client, ClusterFile file, PreparedTransaction tx, Outcome outcome, FileInfo path, TimeSpan wait)
+{
+    Receipt receipt;
+    try
+    {
+        receipt = await client.WaitForReceiptAsync(tx, outcome, wait);
+    }
+    catch (TimeoutException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return false;
+    }
+    var findings = new List<string>();
+    if (!receipt.Verify(file.Cluster, out string error, findings))
+    {
+        Console.Error.WriteLine($"error: the receipt assembled from the replicas' votes does not verify: {error}");
+        return false;
+    }
+    foreach (var line in findings) Console.WriteLine($"receipt {line}");
+    receipt.Save(path.FullName);
+    Console.WriteLine($"receipt verified and saved to {path.FullName}");
+    return true;
+}
+
+static async Task<int> SubmitAndReport(ClusterFile file, PreparedTransaction tx, double timeoutSeconds, FileInfo? receiptPath, CancellationToken token)
 {
     try
     {
-        await using var client = await ChainspaceClient.ConnectAsync(file, TimeSpan.FromSeconds(timeoutSeconds), cancellationToken: token);
-        client.Timeout = TimeSpan.FromSeconds(timeoutSeconds);
+        var wait = TimeSpan.FromSeconds(timeoutSeconds);
+        await using var client = await ChainspaceClient.ConnectAsync(file, wait, cancellationToken: token, receipts: receiptPath is not null);
+        client.Timeout = wait;
         var outcome = await client.SubmitAsync(tx);
         Console.WriteLine($"{tx.Id}: {outcome.ToString().ToLowerInvariant()} (shards {string.Join(",", tx.ConcernedShards)})");
+        if (receiptPath is not null && outcome is (Outcome.Committed or Outcome.Aborted) && !await ReportReceipt(client, file, tx, outcome, receiptPath, wait)) return 6;
         return outcome switch { Outcome.Committed => 0, Outcome.Aborted => 3, Outcome.Rejected => 4, _ => 5 };
     }
     catch (TimeoutException e)

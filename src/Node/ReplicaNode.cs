@@ -78,6 +78,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
     // Clients: where replies and decisions go.
     private readonly Dictionary<ulong, Connection> _clients = new();
     private readonly Dictionary<Hash256, ulong> _waiting = new();
+    private readonly HashSet<ulong> _receiptClients = new();   // clients whose hello asked for their votes (receipts)
 
     private readonly byte[] _scratch;
 
@@ -121,6 +122,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
         _ledger = new ShardLedger(new ShardLedgerOptions { Shard = self.Shard, Map = _cluster.ShardMap, Contracts = registry }, store, verifier);
         var signer = new Ed25519ReplicaSigner(_shard, key);
         _app = new SbacStateMachine(_ledger, new VoteSigner(_cluster, self, signer), new SbacOutbox());
+        _app.SendsReceiptsTo = client => _receiptClients.Count > 0 && _receiptClients.Contains(client);
         var options = new ReplicaOptions
         {
             BatchRequestsMax = s.BatchRequestsMax,
@@ -395,12 +397,14 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
                 RunInitiatorActions();
                 break;
             case FrameType.ClientHello:
-                if (!ClientMessages.TryReadHello(payload, out ulong hello) || ClientIds.IsReplica(hello))
+                if (!ClientMessages.TryReadHello(payload, out ulong hello, out byte flags) || ClientIds.IsReplica(hello))
                 {
                     RejectClient(item.Connection!, "malformed client hello");
                     break;
                 }
                 _clients[hello] = item.Connection!;
+                if ((flags & ClientMessages.HelloWantsReceipts) != 0) _receiptClients.Add(hello);
+                else _receiptClients.Remove(hello);
                 break;
             case FrameType.ClientRequest:
                 if (!Wire.TryReadRequest(payload, int.MaxValue, out var request) || ClientIds.IsReplica(request.Client))
@@ -438,7 +442,9 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
     {
         foreach (var (client, c) in _clients)
         {
-            if (ReferenceEquals(c, connection)) _clients.Remove(client);
+            if (!ReferenceEquals(c, connection)) continue;
+            _clients.Remove(client);
+            _receiptClients.Remove(client);
         }
     }
 
@@ -512,6 +518,10 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
                 var payload = app.Payload(o);
                 var target = _cluster.Shard((int)o.Shard);
                 for (int r = 0; r < target.N; r++) SendPeerOrSelf(new NodeId((ushort)o.Shard, (ushort)r), FrameType.Votes, payload);
+            }
+            else if (o.Kind == SbacOutputKind.VotesToClient)
+            {
+                if (_clients.TryGetValue(o.Client, out var receiver)) receiver.TrySend(FrameType.ReceiptVotes, app.Payload(o));
             }
             else
             {

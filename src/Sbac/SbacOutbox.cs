@@ -9,9 +9,15 @@ public enum SbacOutputKind : byte
     VotesToShard = 1,
     /// <summary>T was decided in this shard: tell whoever waits for it (the client, the initiator).</summary>
     Decided = 2,
+    /// <summary>A signed vote batch holding the votes on <see cref="SbacOutput.Client"/>'s transactions: its receipt material.</summary>
+    VotesToClient = 3,
 }
 
-public readonly record struct SbacOutput(SbacOutputKind Kind, uint Shard, Hash256 TransactionId, Decision Decision, int Offset, int Length);
+public readonly record struct SbacOutput(SbacOutputKind Kind, uint Shard, Hash256 TransactionId, Decision Decision, int Offset, int Length)
+{
+    /// <summary>For <see cref="SbacOutputKind.VotesToClient"/>: the client the votes go to.</summary>
+    public ulong Client { get; init; }
+}
 
 /// <summary>
 /// What the S-BAC layer asks its driver to do, as data (STYLE.md §1): the driver drains it after each
@@ -37,6 +43,9 @@ public sealed class SbacOutbox
 
     internal void AddVotes(uint shard, int offset) =>
         _outputs.Add(new SbacOutput(SbacOutputKind.VotesToShard, shard, default, default, offset, _arena.WrittenCount - offset));
+
+    internal void AddVotesToClient(ulong client, int offset) =>
+        _outputs.Add(new SbacOutput(SbacOutputKind.VotesToClient, 0, default, default, offset, _arena.WrittenCount - offset) { Client = client });
 
     internal void AddDecided(in Hash256 txId, Decision decision) =>
         _outputs.Add(new SbacOutput(SbacOutputKind.Decided, 0, txId, decision, 0, 0));

@@ -16,6 +16,8 @@ public sealed class SbacStateMachine : IReplicatedStateMachine
     private readonly SbacOutbox _outbox;
     private readonly int[] _indexes;
     private readonly byte[] _reply = new byte[LedgerReply.Size];
+    // Votes of this batch that a client asked receipts for: (first vote index, vote count, client), in execution order.
+    private readonly List<(int First, int Count, ulong Client)> _receiptVotes = new();
 
     public SbacStateMachine(ShardLedger ledger, VoteSigner signer, SbacOutbox outbox)
     {
@@ -32,11 +34,20 @@ public sealed class SbacStateMachine : IReplicatedStateMachine
     /// and decisions (one replica step can execute several batches): the driver feeds its initiator here.</summary>
     public Action<ShardLedger>? BatchExecuted { get; set; }
 
+    /// <summary>
+    /// Which clients get their own transactions' signed votes after each batch (the material of their receipts:
+    /// f+1 matching votes of a shard are its LOCALPREPARED proof). Null or false: none, and no cost.
+    /// </summary>
+    public Func<ulong, bool>? SendsReceiptsTo { get; set; }
+
     public void BeginBatch(ulong sequence) => _ledger.BeginBatch(sequence);
 
     public void Execute(ulong sequence, ulong client, ulong requestNumber, ReadOnlySpan<byte> operation, IBufferWriter<byte> reply)
     {
+        int votesBefore = _ledger.BatchVotes.Length;
         var result = _ledger.Execute(operation);
+        int votes = _ledger.BatchVotes.Length - votesBefore;
+        if (votes > 0 && SendsReceiptsTo is { } wants && wants(client)) _receiptVotes.Add((votesBefore, votes, client));
         result.WriteTo(_reply);
         reply.Write(_reply);
     }
@@ -60,9 +71,33 @@ public sealed class SbacStateMachine : IReplicatedStateMachine
                 _signer.WriteMessage(payload, votes, _indexes.AsSpan(0, n));
                 _outbox.AddVotes(shard, offset);
             }
+            AddReceiptVotes(votes);
         }
+        _receiptVotes.Clear();
         foreach (var d in _ledger.BatchDecisions) _outbox.AddDecided(d.TransactionId, d.Decision);
         BatchExecuted?.Invoke(_ledger);
+    }
+
+    /// <summary>One message per client that asked for receipts, with only its own transactions' votes.</summary>
+    private void AddReceiptVotes(ReadOnlySpan<VoteEntry> votes)
+    {
+        for (int i = 0; i < _receiptVotes.Count; i++)
+        {
+            ulong client = _receiptVotes[i].Client;
+            bool earlier = false;
+            for (int j = 0; j < i && !earlier; j++) earlier = _receiptVotes[j].Client == client;
+            if (earlier) continue;   // sent with that client's first entry
+            int n = 0;
+            for (int j = i; j < _receiptVotes.Count; j++)
+            {
+                var (first, count, owner) = _receiptVotes[j];
+                if (owner != client) continue;
+                for (int k = 0; k < count; k++) _indexes[n++] = first + k;
+            }
+            var payload = _outbox.BeginPayload(out int offset);
+            _signer.WriteMessage(payload, votes, _indexes.AsSpan(0, n));
+            _outbox.AddVotesToClient(client, offset);
+        }
     }
 
     public Hash256 StateDigest(ulong sequence) => _ledger.StateDigest(sequence);

@@ -66,6 +66,40 @@ public sealed class CliTests
         Assert.Equal(250, CsCoin.ReadAccount(Assert.Single(Wallet.Load(payee).Accounts).Body).Balance);
     }
 
+    [Fact]
+    public async Task Dummy_WithReceipt_ProofsFromBothShardsVerifyOffline_AndTamperingIsCaught()
+    {
+        await using var c = await TestCluster.StartAsync(dummyObjects: 100);
+        using var dir = new TempDir();
+        int first = 0;
+        int second = Enumerable.Range(1, 99).First(i => c.Map.ShardOf(c.Tokens[i].Id) != c.Map.ShardOf(c.Tokens[first].Id));
+        string receiptPath = Path.Combine(dir.Path, "receipt.json");
+
+        var run = await RunCli("dummy", "--cluster", c.Local.ClusterPath, "--index", first.ToString(), "--index", second.ToString(),
+            "--receipt", receiptPath, "--timeout", "60");
+        Assert.True(run.Exit == 0, $"{run.Out}\n{run.Err}");
+        Assert.Contains(": committed (shards 0,1)", run.Out);
+        Assert.Contains("receipt shard 0: LOCALPREPARED(commit)", run.Out);
+        Assert.Contains("receipt shard 1: LOCALPREPARED(commit)", run.Out);
+
+        var verify = await RunCli("verify-receipt", "--cluster", c.Local.ClusterPath, "--receipt", receiptPath);
+        Assert.True(verify.Exit == 0, verify.Err);
+        Assert.Contains("valid receipt", verify.Out);
+
+        // A flipped bit in a signature, a receipt claiming the other decision, and one with a shard's proof
+        // removed: each is refused.
+        var receipt = Receipt.Load(receiptPath);
+        var flipped = (byte[])receipt.Proofs.Clone();
+        flipped[^5] ^= 0x20;
+        new Receipt(receipt.Transaction, receipt.Decision, flipped).Save(receiptPath);
+        Assert.Equal(1, (await RunCli("verify-receipt", "--cluster", c.Local.ClusterPath, "--receipt", receiptPath)).Exit);
+        new Receipt(receipt.Transaction, Chainspace.Sbac.Decision.Abort, receipt.Proofs).Save(receiptPath);
+        Assert.Equal(1, (await RunCli("verify-receipt", "--cluster", c.Local.ClusterPath, "--receipt", receiptPath)).Exit);
+        Assert.True(receipt.Verify(c.File.Cluster, out _));
+        Assert.False(new Receipt(receipt.Transaction, receipt.Decision, [0]).Verify(c.File.Cluster, out string error));
+        Assert.Contains("every concerned shard", error);
+    }
+
     [Theory]
     [InlineData("--amount", "-5", "--amount")]
     [InlineData("--to", "zz", "--to")]

@@ -59,14 +59,28 @@ public static class ClientMessages
     public const int QuerySizeMax = 8 + 1 + Hash256.Size;
     public const int QueryResultSizeMax = 8 + 2 + NodeStats.Size;
 
-    public static void WriteHello(Span<byte> d, ulong client) => BinaryPrimitives.WriteUInt64LittleEndian(d, client);
+    /// <summary>Hello with flags: u64 client ‖ u8 flags. The 8-byte form means no flags.</summary>
+    public const int HelloWithFlagsSize = HelloSize + 1;
 
-    public static bool TryReadHello(ReadOnlySpan<byte> s, out ulong client)
+    /// <summary>Hello flag: send this client the signed votes on its transactions (<see cref="FrameType.ReceiptVotes"/>).</summary>
+    public const byte HelloWantsReceipts = 1;
+
+    public static int WriteHello(Span<byte> d, ulong client, byte flags = 0)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(d, client);
+        if (flags == 0) return HelloSize;
+        d[HelloSize] = flags;
+        return HelloWithFlagsSize;
+    }
+
+    public static bool TryReadHello(ReadOnlySpan<byte> s, out ulong client, out byte flags)
     {
         client = 0;
-        if (s.Length != HelloSize) return false;
+        flags = 0;
+        if (s.Length is not (HelloSize or HelloWithFlagsSize)) return false;
         client = BinaryPrimitives.ReadUInt64LittleEndian(s);
-        return true;
+        if (s.Length == HelloWithFlagsSize) flags = s[HelloSize];
+        return (flags & ~HelloWantsReceipts) == 0;   // unknown flags: refuse rather than guess
     }
 
     public static void WriteDecision(Span<byte> d, in Hash256 txId, Decision decision)

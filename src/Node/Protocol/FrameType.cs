@@ -35,7 +35,9 @@ public static class FrameType
     public const byte Decision = 33;
     /// <summary>Answers <see cref="Query"/>.</summary>
     public const byte QueryResult = 34;
+    /// <summary>A signed vote batch (<see cref="Sbac.VoteBatchMessage"/>) with the votes on this client's transactions, for its receipts (asked for in the hello).</summary>
+    public const byte ReceiptVotes = 35;
 
-    public static FrameTypeSet PeerTypes => FrameTypeSet.Of(Consensus, Votes, Command, FetchBody, Body, Reply, Decision, QueryResult);
+    public static FrameTypeSet PeerTypes => FrameTypeSet.Of(Consensus, Votes, Command, FetchBody, Body, Reply, Decision, QueryResult, ReceiptVotes);
     public static FrameTypeSet ClientTypes => FrameTypeSet.Of(ClientHello, ClientRequest, Query);
 }
