@@ -113,6 +113,9 @@ public sealed partial class AppendLog : IDisposable
         }
     }
 
+    /// <summary>Whether the segment appends go to now is a reused one (appender's thread).</summary>
+    public bool CurrentSegmentRecycled => _current.Recycled;
+
     /// <summary>How many segments this log has made by reusing a retired one since it was opened.</summary>
     public long SegmentsReused { get; private set; }
 
