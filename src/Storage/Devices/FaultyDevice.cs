@@ -235,6 +235,7 @@ public sealed class FaultyDevice : IStorageDevice
         lock (_sync)
         {
             CrashCount++;
+            _crashAt = null;   // the process that armed it is gone
             var segments = _live.Values.OrderBy(s => s.Id).ToArray();
             switch (mode)
             {
