@@ -82,8 +82,8 @@ public abstract partial class LogConformanceTests
 
     /// <summary>
     /// The truncation property of fresh segments, in a reused one: the last record cut at every offset, the bytes after
-    /// the cut being zeros (a truncated file), another segment's records at the same offsets (what a previous use
-    /// leaves), or the last record's own bytes shifted (a record of this log at the wrong place). Reopens to exactly
+    /// the cut being another segment's records at the same offsets (what a previous use leaves), or (every 7th offset)
+    /// zeros (a truncated file) or the last record's own bytes shifted (a record of this log at the wrong place). Reopens to exactly
     /// the records before it, as an end of records, never as corruption, and returns nothing stale.
     /// </summary>
     [Fact]
@@ -107,10 +107,12 @@ public abstract partial class LogConformanceTests
         byte[] other = ReadSegment(segment - 1);   // records of this log, at other LSNs
         Assert.True(original.AsSpan(end + LogFormat.RecordHeaderSize).ContainsAnyExcept((byte)0), "the reused segment holds bytes of its previous use after the records and the seal");
 
-        for (int cut = start; cut < end; cut += cut < start + 40 ? 1 : 37)
+        for (int cut = start; cut < end; cut++)
         {
             for (int variant = 0; variant < 3; variant++)
             {
+                // Every offset with another segment's bytes after the cut (what a previous use leaves); every 7th for the rest.
+                if (variant != 1 && (cut - start) % 7 != 0) continue;
                 var damaged = (byte[])original.Clone();
                 // The seal record after the last one would vouch for it: it goes too, as after a crash.
                 switch (variant)
