@@ -221,8 +221,8 @@ public sealed partial class AppendLog : IDisposable
                 oldest.Storage.Dispose();
                 if (_retired.Count < _recycleSegments)
                 {
-                    _device.RetireSegment(oldest.Id);
                     Invariant.Check(_retired.Count == 0 || _retired[^1] < oldest.Id);
+                    _device.RetireSegment(oldest.Id);
                     _retired.Add(oldest.Id);
                 }
                 else
@@ -437,7 +437,7 @@ public sealed partial class AppendLog : IDisposable
         }
         catch (IOException)
         {
-            // Left behind; the next open deletes retired segments it does not keep.
+            // Left behind: the next attempt to reuse it fails the same way and tries again, or an open drops it.
         }
     }
 
