@@ -56,6 +56,14 @@ public class LogAppendBenchmarks
     private long _baselineLsn;
     private int _sinceFlush;
 
+    // Checkpoints (one log is appended to per case): the sequence at which each segment was first seen, so a
+    // checkpoint drops exactly the oldest segment once there are more than KeptSegments.
+    private const int KeptSegments = 4;
+    private readonly Queue<ulong> _segmentStarts = new(16);
+    private long _lastSegment = -1;
+    private int _segmentsBegun;
+    private long _reusedAtSetup;
+
     [GlobalSetup(Target = nameof(FileStreamAppend))]
     public void SetupBaseline() => Setup();
 
@@ -88,7 +96,7 @@ public class LogAppendBenchmarks
         _sequence = 1;
     }
 
-    /// <summary>Steady state before warm-up: the current segment and the spare are reused ones, as they stay (see AppendBatch).</summary>
+    /// <summary>Steady state before warm-up: the current segment and the spare are reused ones, as they stay (see <see cref="Checkpoint"/>).</summary>
     private void RunIntoReusedSegments(AppendLog log)
     {
         var filler = new byte[1 << 20];
@@ -96,8 +104,28 @@ public class LogAppendBenchmarks
         {
             log.Append(1, _sequence++, filler);
             log.Flush();
-            if (log.SegmentCount > 4) log.DeleteBefore(_sequence);
+            Checkpoint(log);
         }
+        _segmentsBegun = 0;
+        _reusedAtSetup = log.SegmentsReused;
+    }
+
+    /// <summary>
+    /// Drops the oldest segment once more than <see cref="KeptSegments"/> are kept: one at a time, so each one retired
+    /// is reused by the next segment and the log stays on reused segments (with the default
+    /// <see cref="LogOptions.RecycleSegments"/> of 2). Dropping several at once would retire only 2 and delete the
+    /// rest, and the next segments would then be fresh ones.
+    /// </summary>
+    private void Checkpoint(AppendLog log)
+    {
+        long segment = (log.TailLsn - 1) / SegmentSize;
+        if (segment != _lastSegment)
+        {
+            _segmentStarts.Enqueue(_sequence);
+            _lastSegment = segment;
+            _segmentsBegun++;
+        }
+        while (log.SegmentCount > KeptSegments && _segmentStarts.Count > 0) log.DeleteBefore(_segmentStarts.Dequeue());
     }
 
     [GlobalCleanup]
@@ -105,7 +133,9 @@ public class LogAppendBenchmarks
     {
         foreach (var (name, log) in new[] { ("LogAppend", _log), ("MappedModeLogAppend", _mapped) })
         {
-            if (log.SegmentsReused > 0) Console.WriteLine($"// {name}: {log.SegmentsReused} segments reused since setup; current segment reused: {log.CurrentSegmentRecycled}");
+            if (log.SegmentsReused == 0) continue;
+            Console.WriteLine($"// {name}: after setup, {_segmentsBegun} segment(s) begun and {log.SegmentsReused - _reusedAtSetup} more reused " +
+                $"(the spare made ahead included); current segment reused: {log.CurrentSegmentRecycled}");
         }
         _log.Dispose();
         _mapped.Dispose();
@@ -156,6 +186,6 @@ public class LogAppendBenchmarks
                 _sinceFlush = 0;
             }
         }
-        if (log.SegmentCount > 4) log.DeleteBefore(_sequence);
+        Checkpoint(log);
     }
 }
