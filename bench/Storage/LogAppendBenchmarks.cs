@@ -13,7 +13,11 @@ namespace Chainspace.Bench.Storage;
 /// (seen with strace), so both sides make every record durable at every flush. The log's file is preallocated
 /// and never changes size, so fdatasync is enough there; the baseline's file grows, so it needs fsync.
 /// One operation is one record; the columns give records/s and payload MB/s. Data lives under the system temp
-/// directory and is recycled (old segments deleted, the baseline file truncated) so a long run does not fill the disk.
+/// directory and is recycled (old segments retired and reused by the log, as <see cref="LogOptions.RecycleSegments"/>
+/// does by default; the baseline file truncated) so a long run does not fill the disk. The setup of each log case
+/// runs it into steady state first: it appends (1 MiB records) until the log writes into a reused segment with a
+/// reused spare ready, so every measured append goes to a segment whose blocks were written before, none to a fresh
+/// one. The cleanup prints how many segments were reused and whether the last was.
 /// The iteration counts below keep the full matrix (27 cases) to a few minutes on a small machine.
 /// </summary>
 [MemoryDiagnoser]
@@ -52,8 +56,32 @@ public class LogAppendBenchmarks
     private long _baselineLsn;
     private int _sinceFlush;
 
-    [GlobalSetup]
-    public void Setup()
+    // Checkpoints (one log is appended to per case): the sequence at which each segment was first seen, so a
+    // checkpoint drops exactly the oldest segment once there are more than KeptSegments.
+    private const int KeptSegments = 4;
+    private readonly Queue<ulong> _segmentStarts = new(16);
+    private long _lastSegment = -1;
+    private int _segmentsBegun;
+    private long _reusedAtSetup;
+
+    [GlobalSetup(Target = nameof(FileStreamAppend))]
+    public void SetupBaseline() => Setup();
+
+    [GlobalSetup(Target = nameof(LogAppend))]
+    public void SetupLog()
+    {
+        Setup();
+        RunIntoReusedSegments(_log);
+    }
+
+    [GlobalSetup(Target = nameof(MappedModeLogAppend))]
+    public void SetupMapped()
+    {
+        Setup();
+        RunIntoReusedSegments(_mapped);
+    }
+
+    private void Setup()
     {
         _directory = Path.Combine(Path.GetTempPath(), "chainspace-bench-log-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(_directory);
@@ -68,9 +96,47 @@ public class LogAppendBenchmarks
         _sequence = 1;
     }
 
+    /// <summary>Steady state before warm-up: the current segment and the spare are reused ones, as they stay (see <see cref="Checkpoint"/>).</summary>
+    private void RunIntoReusedSegments(AppendLog log)
+    {
+        var filler = new byte[1 << 20];
+        while (log.SegmentsReused < 2 || !log.CurrentSegmentRecycled)
+        {
+            log.Append(1, _sequence++, filler);
+            log.Flush();
+            Checkpoint(log);
+        }
+        _segmentsBegun = 0;
+        _reusedAtSetup = log.SegmentsReused;
+    }
+
+    /// <summary>
+    /// Drops the oldest segment once more than <see cref="KeptSegments"/> are kept: one at a time, so each one retired
+    /// is reused by the next segment and the log stays on reused segments (with the default
+    /// <see cref="LogOptions.RecycleSegments"/> of 2). Dropping several at once would retire only 2 and delete the
+    /// rest, and the next segments would then be fresh ones.
+    /// </summary>
+    private void Checkpoint(AppendLog log)
+    {
+        long segment = (log.TailLsn - 1) / SegmentSize;
+        if (segment != _lastSegment)
+        {
+            _segmentStarts.Enqueue(_sequence);
+            _lastSegment = segment;
+            _segmentsBegun++;
+        }
+        while (log.SegmentCount > KeptSegments && _segmentStarts.Count > 0) log.DeleteBefore(_segmentStarts.Dequeue());
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
+        foreach (var (name, log) in new[] { ("LogAppend", _log), ("MappedModeLogAppend", _mapped) })
+        {
+            if (log.SegmentsReused == 0) continue;
+            Console.WriteLine($"// {name}: after setup, {_segmentsBegun} segment(s) begun and {log.SegmentsReused - _reusedAtSetup} more reused " +
+                $"(the spare made ahead included); current segment reused: {log.CurrentSegmentRecycled}");
+        }
         _log.Dispose();
         _mapped.Dispose();
         _file.Dispose();
@@ -120,6 +186,6 @@ public class LogAppendBenchmarks
                 _sinceFlush = 0;
             }
         }
-        if (log.SegmentCount > 4) log.DeleteBefore(_sequence);
+        Checkpoint(log);
     }
 }

@@ -6,7 +6,9 @@ namespace Chainspace.Storage.CrashChild;
 /// <summary>
 /// Appends records 1, 2, 3, … to a log in the given directory and flushes every few records; after each
 /// flush returns it prints "flushed N" (N = last sequence flushed) on stdout. Runs until it is killed or has
-/// appended <c>maxRecords</c>. Usage: CrashChild DIR SEGMENT_SIZE SEED [MAX_RECORDS [Mapped|Buffered]]
+/// appended <c>maxRecords</c>. With "recycle", it also checkpoints: once the log holds more than 2 segments it
+/// drops those before the last 50 records (DeleteBefore), so segments are retired and reused.
+/// Usage: CrashChild DIR SEGMENT_SIZE SEED [MAX_RECORDS [Mapped|Buffered [recycle]]]
 /// </summary>
 public static class Program
 {
@@ -14,7 +16,7 @@ public static class Program
     {
         if (args.Length < 3)
         {
-            Console.Error.WriteLine("usage: Chainspace.Storage.CrashChild DIR SEGMENT_SIZE SEED [MAX_RECORDS [Mapped|Buffered]]");
+            Console.Error.WriteLine("usage: Chainspace.Storage.CrashChild DIR SEGMENT_SIZE SEED [MAX_RECORDS [Mapped|Buffered [recycle]]]");
             return 2;
         }
         string directory = args[0];
@@ -22,6 +24,7 @@ public static class Program
         int seed = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
         long maxRecords = args.Length > 3 ? long.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000;
         var mode = args.Length > 4 ? Enum.Parse<MmapWriteMode>(args[4]) : MmapWriteMode.Mapped;
+        bool recycle = args.Length > 5 && args[5] == "recycle";
 
         var device = new MmapDevice(directory, mode);
         using var log = AppendLog.Open(device, new LogOptions { SegmentSize = segmentSize });
@@ -39,6 +42,7 @@ public static class Program
                 log.Flush();
                 Console.Out.WriteLine("flushed " + next.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 Console.Out.Flush();
+                if (recycle && log.SegmentCount > 2 && next > 50) log.DeleteBefore(next - 50);
             }
         }
         Console.Out.WriteLine("done");

@@ -14,18 +14,31 @@ public sealed class AllocationTests
     [InlineData("memory")]
     [InlineData("mapped")]
     [InlineData("buffered")]
+    [InlineData("buffered-recycled")]
+    [InlineData("memory-recycled")]
     public void Log_AppendAndFlush_AllocateNothing(string kind)
     {
         using var directory = new TempDirectory("alloc");
         IStorageDevice device = kind switch
         {
             "mapped" => new MmapDevice(directory.Path, MmapWriteMode.Mapped),
-            "buffered" => new MmapDevice(directory.Path, MmapWriteMode.Buffered),
+            "buffered" or "buffered-recycled" => new MmapDevice(directory.Path, MmapWriteMode.Buffered),
             _ => new MemoryDevice(),
         };
         using var log = AppendLog.Open(device, new LogOptions { SegmentSize = 4 << 20 });
         byte[] payload = new byte[256];
         ulong sequence = 1;
+        if (kind.EndsWith("-recycled", StringComparison.Ordinal))
+        {
+            // Into a reused segment, with the next one (reused too) ready.
+            while (!log.CurrentSegmentRecycled)
+            {
+                log.Append(1, sequence++, new byte[64 * 1024]);
+                log.Flush();
+                if (log.SegmentCount > 2) log.DeleteBefore(sequence);
+            }
+            Assert.True(log.RetiredSegmentCount > 0);
+        }
         log.PrepareNextSegment();
         Assert.Equal(0, Allocations.Fewest(() => AppendAndFlush(log, payload, ref sequence)));
     }

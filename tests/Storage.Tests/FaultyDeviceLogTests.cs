@@ -174,6 +174,31 @@ public sealed class FaultyDeviceLogTests
     }
 
     [Fact]
+    public void FullDevice_WithRecycling_CheckpointedLogKeepsGoingOnReusedSegments()
+    {
+        // Room for 4 segments: 2 in the log, 1 spare, 1 retired. Reuse needs no new space, so a log that is
+        // checkpointed never hits the full disk.
+        var inner = new MemoryDevice();
+        var device = new FaultyDevice(inner, seed: 7) { CapacityBytes = 4L * SegmentSize };
+        var log = AppendLog.Open(device, Options);
+        var written = new List<Written>();
+        for (ulong sequence = 1; sequence <= 400; sequence++)
+        {
+            byte[] payload = Payload(sequence, 500);
+            written.Add(new Written(log.Append(1, sequence, payload), sequence, payload));
+            if (sequence % 4 == 0) log.Flush();
+            if (log.SegmentCount > 2) log.DeleteBefore(sequence);
+        }
+        Assert.True(log.SegmentsReused > 10);
+        Assert.Null(log.SpareError);
+        log.Dispose();
+        using var reopened = AppendLog.Open(device, Options);
+        var kept = written.Where(w => w.Lsn >= reopened.FirstLsn).ToList();
+        AssertSame(kept, ReadAll(reopened), kept.Count);
+        Assert.True(inner.UsedBytes <= 4L * SegmentSize);
+    }
+
+    [Fact]
     public void CreateSegment_InjectedIoError_ReportedWithoutPoisoning()
     {
         var device = new FaultyDevice(new MemoryDevice(), seed: 6);

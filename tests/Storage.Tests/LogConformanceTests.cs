@@ -8,7 +8,7 @@ namespace Chainspace.Storage.Tests;
 /// The log's behaviour on every device (STYLE.md §4, one conformance suite): derived once per device,
 /// real files (mmap) included. Damage is done to the media between a close and an open.
 /// </summary>
-public abstract class LogConformanceTests : IDisposable
+public abstract partial class LogConformanceTests : IDisposable
 {
     protected const int SegmentSize = 64 * 1024;
     protected static readonly LogOptions Options = new() { SegmentSize = SegmentSize };

@@ -4,8 +4,9 @@ namespace Chainspace.Storage.Devices;
 /// A seeded fault-injecting decorator (STYLE.md §5). Writes go to a volatile copy of each segment (the
 /// page cache); only <see cref="IStorageSegment.Flush"/> copies a range to the inner device (the media).
 /// It can crash (<see cref="Crash(CrashMode)"/>: lose, tear or reorder what was not flushed), flip bits in
-/// the media, fail a flush or a segment creation with an I/O error, and run out of space. Everything
-/// random comes from the seed, so a failing run replays.
+/// the media, fail a flush or a segment creation with an I/O error, run out of space, and stop as if crashed at
+/// a step of retiring or reusing a segment (<see cref="CrashAtNextRecycleStep"/>). Everything random comes from
+/// the seed, so a failing run replays.
 /// </summary>
 public sealed class FaultyDevice : IStorageDevice
 {
@@ -13,9 +14,11 @@ public sealed class FaultyDevice : IStorageDevice
     private readonly Random _random;
     private readonly Dictionary<long, FaultySegment> _live = new();
     private readonly Dictionary<long, int> _lengths = new();
+    private readonly Dictionary<long, int> _retiredLengths = new();
     private readonly object _sync = new();
     private FlushFault _nextFlushFault;
     private bool _failNextCreate;
+    private RecycleStep? _crashAt;
 
     private enum FlushFault : byte { None, Fail, FailTorn }
 
@@ -55,17 +58,45 @@ public sealed class FaultyDevice : IStorageDevice
         lock (_sync) _failNextCreate = true;
     }
 
+    /// <summary>
+    /// The next retirement or reuse of a segment stops after <paramref name="step"/> by throwing
+    /// <see cref="SimulatedCrashException"/>, the inner device left as a crash there would leave it. The caller then
+    /// calls <see cref="Crash(CrashMode)"/> and disposes the log, as after any crash. Needs a <see cref="MemoryDevice"/>
+    /// or <see cref="MmapDevice"/> inside.
+    /// </summary>
+    public void CrashAtNextRecycleStep(RecycleStep step)
+    {
+        lock (_sync)
+        {
+            _crashAt = step;
+            Action<RecycleStep> hook = OnRecycleStep;
+            switch (_inner)
+            {
+                case MemoryDevice memory:
+                    memory.RecycleStepHook = hook;
+                    break;
+                case MmapDevice mmap:
+                    mmap.RecycleStepHook = hook;
+                    break;
+                default:
+                    throw new NotSupportedException($"cannot stop a {_inner.GetType().Name} at a recycling step");
+            }
+        }
+    }
+
+    private void OnRecycleStep(RecycleStep step)
+    {
+        if (_crashAt != step) return;
+        _crashAt = null;
+        throw new SimulatedCrashException($"simulated crash after recycling step {step} on '{Location}' (seed {Seed})");
+    }
+
     public IStorageSegment CreateSegment(long id, int length, ReadOnlySpan<byte> header)
     {
         lock (_sync)
         {
-            if (_failNextCreate)
-            {
-                _failNextCreate = false;
-                throw new IOException($"injected I/O error creating segment '{SegmentName(id)}' (seed {Seed})");
-            }
-            long used = 0;
-            foreach (int n in _lengths.Values) used += n;
+            ThrowIfCreateFails(id);
+            long used = UsedBytes();
             if (used + length > CapacityBytes)
             {
                 throw new StorageFullException(
@@ -96,6 +127,54 @@ public sealed class FaultyDevice : IStorageDevice
             _lengths.Remove(id);
             _inner.DeleteSegment(id);
         }
+    }
+
+    public long[] ListRetired() => _inner.ListRetired();
+
+    public void RetireSegment(long id)
+    {
+        lock (_sync)
+        {
+            _inner.RetireSegment(id);
+            if (_lengths.Remove(id, out int length)) _retiredLengths[id] = length;
+        }
+    }
+
+    /// <summary>Reuses a retired segment of the inner device (needing no new space); an injected creation error applies to it too.</summary>
+    public IStorageSegment ReuseSegment(long retiredId, long id, int length, ReadOnlySpan<byte> header)
+    {
+        lock (_sync)
+        {
+            ThrowIfCreateFails(id);
+            _retiredLengths.Remove(retiredId);
+            var inner = _inner.ReuseSegment(retiredId, id, length, header);
+            _lengths[id] = length;
+            return Track(inner);
+        }
+    }
+
+    public void DeleteRetired(long retiredId)
+    {
+        lock (_sync)
+        {
+            _retiredLengths.Remove(retiredId);
+            _inner.DeleteRetired(retiredId);
+        }
+    }
+
+    private void ThrowIfCreateFails(long id)
+    {
+        if (!_failNextCreate) return;
+        _failNextCreate = false;
+        throw new IOException($"injected I/O error creating segment '{SegmentName(id)}' (seed {Seed})");
+    }
+
+    private long UsedBytes()
+    {
+        long used = 0;
+        foreach (int n in _lengths.Values) used += n;
+        foreach (int n in _retiredLengths.Values) used += n;
+        return used;
     }
 
     /// <summary>Flips one bit of the media (and of the volatile copy if the segment is open).</summary>
@@ -156,6 +235,7 @@ public sealed class FaultyDevice : IStorageDevice
         lock (_sync)
         {
             CrashCount++;
+            _crashAt = null;   // the process that armed it is gone
             var segments = _live.Values.OrderBy(s => s.Id).ToArray();
             switch (mode)
             {

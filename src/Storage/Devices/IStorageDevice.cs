@@ -35,6 +35,29 @@ public interface IStorageDevice : IDisposable
     /// <summary>Deletes a segment durably. The caller has disposed its handle.</summary>
     void DeleteSegment(long id);
 
+    /// <summary>
+    /// The ids of retired segments, ascending: segments taken out of the log by <see cref="RetireSegment"/> and kept,
+    /// blocks and bytes, for <see cref="ReuseSegment"/>. They are not listed by <see cref="ListSegments"/>.
+    /// </summary>
+    long[] ListRetired();
+
+    /// <summary>Takes segment <paramref name="id"/> out of the log durably but keeps its file for reuse. The caller has disposed its handle.</summary>
+    void RetireSegment(long id);
+
+    /// <summary>
+    /// Makes retired segment <paramref name="retiredId"/> segment <paramref name="id"/>, with the crash safety of
+    /// <see cref="CreateSegment"/>: the file leaves the retired set, gets <paramref name="header"/> as its first bytes
+    /// (synced), and only then appears as segment <paramref name="id"/> (directory synced). Unlike a created segment,
+    /// the bytes after the header are those of its previous use, not zeros. A crash part way leaves either the
+    /// retired segment, or nothing (the file is then discarded as a half-created segment is), or segment
+    /// <paramref name="id"/> with its new header. Throws <see cref="IOException"/> if the retired segment is not
+    /// <paramref name="length"/> bytes; the caller should then delete it.
+    /// </summary>
+    IStorageSegment ReuseSegment(long retiredId, long id, int length, ReadOnlySpan<byte> header);
+
+    /// <summary>Deletes a retired segment durably (a missing one is not an error).</summary>
+    void DeleteRetired(long retiredId);
+
     /// <summary>The name a segment has in messages: a file path for file devices.</summary>
     string SegmentName(long id);
 }

@@ -7,6 +7,7 @@ namespace Chainspace.Storage.Devices;
 public sealed class MemoryDevice : IStorageDevice
 {
     private readonly SortedDictionary<long, byte[]> _segments = new();
+    private readonly SortedDictionary<long, byte[]> _retired = new();
 
     public MemoryDevice(string name = "memory", long capacityBytes = long.MaxValue)
     {
@@ -16,7 +17,7 @@ public sealed class MemoryDevice : IStorageDevice
 
     public string Location { get; }
 
-    /// <summary>Total bytes the segments may occupy; a creation beyond it throws <see cref="StorageFullException"/>.</summary>
+    /// <summary>Total bytes the segments (retired ones included) may occupy; a creation beyond it throws <see cref="StorageFullException"/>.</summary>
     public long CapacityBytes { get; set; }
 
     public long UsedBytes
@@ -25,9 +26,13 @@ public sealed class MemoryDevice : IStorageDevice
         {
             long used = 0;
             foreach (var bytes in _segments.Values) used += bytes.Length;
+            foreach (var bytes in _retired.Values) used += bytes.Length;
             return used;
         }
     }
+
+    /// <summary>Called after each step of retiring or reusing a segment; <see cref="FaultyDevice"/> throws from it to crash there.</summary>
+    internal Action<RecycleStep>? RecycleStepHook { get; set; }
 
     public string SegmentName(long id) => $"{Location}/segment-{id:D10}";
 
@@ -69,6 +74,47 @@ public sealed class MemoryDevice : IStorageDevice
     public void DeleteSegment(long id)
     {
         lock (_segments) _segments.Remove(id);
+    }
+
+    public long[] ListRetired()
+    {
+        lock (_segments) return _retired.Keys.ToArray();
+    }
+
+    public void RetireSegment(long id)
+    {
+        lock (_segments)
+        {
+            if (!_segments.Remove(id, out var bytes)) throw new FileNotFoundException($"segment '{SegmentName(id)}' does not exist");
+            _retired.Add(id, bytes);
+        }
+        RecycleStepHook?.Invoke(RecycleStep.Retired);
+    }
+
+    /// <summary>
+    /// Steps as <see cref="MmapDevice"/> takes them. A crash (the hook throwing) after <see cref="RecycleStep.Taken"/> or
+    /// <see cref="RecycleStep.HeaderWritten"/> loses the bytes, as a file device discards the temporary file when it opens.
+    /// </summary>
+    public IStorageSegment ReuseSegment(long retiredId, long id, int length, ReadOnlySpan<byte> header)
+    {
+        byte[]? bytes;
+        lock (_segments)
+        {
+            if (_segments.ContainsKey(id)) throw new IOException($"segment '{SegmentName(id)}' already exists");
+            if (!_retired.Remove(retiredId, out bytes)) throw new FileNotFoundException($"retired segment {retiredId} of '{Location}' does not exist");
+            if (bytes.Length != length) throw new IOException($"retired segment {retiredId} of '{Location}' is {bytes.Length} bytes, not {length}");
+        }
+        RecycleStepHook?.Invoke(RecycleStep.Taken);
+        header.CopyTo(bytes);
+        RecycleStepHook?.Invoke(RecycleStep.HeaderWritten);
+        lock (_segments) _segments.Add(id, bytes);
+        RecycleStepHook?.Invoke(RecycleStep.Renamed);
+        return new MemorySegment(id, SegmentName(id), bytes);
+    }
+
+    public void DeleteRetired(long retiredId)
+    {
+        lock (_segments) _retired.Remove(retiredId);
     }
 
     /// <summary>The bytes of a segment as they stand, for tests that damage them (truncate, flip bits).</summary>

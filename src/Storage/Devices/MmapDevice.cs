@@ -10,13 +10,17 @@ namespace Chainspace.Storage.Devices;
 /// <see cref="MmapWriteMode.Mapped"/> mode, for writing (see <see cref="MmapWriteMode"/>). A segment is created
 /// under a temporary name, its full size reserved with posix_fallocate (so a full disk fails here, with ENOSPC,
 /// and never later as SIGBUS inside a mapped write), its first bytes written and synced, then renamed into
-/// place and the directory synced.
+/// place and the directory synced. A retired segment is renamed to <c>retired-0000000042.log</c> (its old id) and
+/// keeps its blocks; reusing it renames it to the new segment's temporary name, writes and syncs the new header,
+/// and renames it into place, so its blocks are already written when records go there (no unwritten-extent
+/// conversion in the flushes that follow).
 /// </summary>
 public sealed class MmapDevice : IStorageDevice
 {
     private const string Prefix = "segment-";
     private const string Suffix = ".log";
     private const string TempSuffix = ".tmp";
+    private const string RetiredPrefix = "retired-";
 
     /// <summary>
     /// Bytes of a buffered segment's staging window. Appends copy into it and a flush pwrites the new bytes from it,
@@ -52,16 +56,26 @@ public sealed class MmapDevice : IStorageDevice
     /// <summary>Temporary files of interrupted segment creations, removed when this device was opened.</summary>
     public IReadOnlyList<string> RemovedTemporaryFiles => _removedTemporaryFiles;
 
+    /// <summary>Called after each step of retiring or reusing a segment; <see cref="FaultyDevice"/> throws from it to crash there.</summary>
+    internal Action<RecycleStep>? RecycleStepHook { get; set; }
+
     public string SegmentName(long id) => Path.Combine(Location, Prefix + id.ToString("D10", CultureInfo.InvariantCulture) + Suffix);
 
-    public long[] ListSegments()
+    public long[] ListSegments() => List(Prefix);
+
+    public long[] ListRetired() => List(RetiredPrefix);
+
+    private string RetiredName(long id) => Path.Combine(Location, RetiredPrefix + id.ToString("D10", CultureInfo.InvariantCulture) + Suffix);
+
+    private long[] List(string prefix)
     {
         var ids = new List<long>();
-        foreach (string path in Directory.GetFiles(Location, Prefix + "*" + Suffix))
+        foreach (string path in Directory.GetFiles(Location, prefix + "*" + Suffix))
         {
             string name = Path.GetFileName(path);
-            string digits = name[Prefix.Length..^Suffix.Length];
-            if (long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long id) && SegmentName(id) == path) ids.Add(id);
+            string digits = name[prefix.Length..^Suffix.Length];
+            if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long id)) continue;
+            if ((prefix == Prefix ? SegmentName(id) : RetiredName(id)) == path) ids.Add(id);
         }
         ids.Sort();
         return ids.ToArray();
@@ -110,6 +124,44 @@ public sealed class MmapDevice : IStorageDevice
     public void DeleteSegment(long id)
     {
         File.Delete(SegmentName(id));
+        Posix.SyncDirectory(Location);
+    }
+
+    public void RetireSegment(long id)
+    {
+        File.Move(SegmentName(id), RetiredName(id));
+        RecycleStepHook?.Invoke(RecycleStep.Retired);
+        Posix.SyncDirectory(Location);
+    }
+
+    public IStorageSegment ReuseSegment(long retiredId, long id, int length, ReadOnlySpan<byte> header)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        if (header.Length > length) throw new ArgumentException("header is longer than the segment", nameof(header));
+        string path = SegmentName(id);
+        if (File.Exists(path)) throw new IOException($"segment '{path}' already exists");
+        string retired = RetiredName(retiredId);
+        long size = new FileInfo(retired).Length;
+        if (size != length) throw new IOException($"retired segment '{retired}' is {size} bytes, not {length}");
+        // Under the temporary name, a crash from here until the rename leaves a file the next open deletes.
+        string tmp = path + TempSuffix;
+        File.Move(retired, tmp, overwrite: true);
+        RecycleStepHook?.Invoke(RecycleStep.Taken);
+        using (var file = new FileStream(tmp, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 0))
+        {
+            if (!header.IsEmpty) RandomAccess.Write(file.SafeFileHandle, header, 0);
+            file.Flush(flushToDisk: true);
+        }
+        RecycleStepHook?.Invoke(RecycleStep.HeaderWritten);
+        File.Move(tmp, path);
+        RecycleStepHook?.Invoke(RecycleStep.Renamed);
+        Posix.SyncDirectory(Location);
+        return MmapSegment.Map(this, id, path, length, forWriting: true);
+    }
+
+    public void DeleteRetired(long retiredId)
+    {
+        File.Delete(RetiredName(retiredId));
         Posix.SyncDirectory(Location);
     }
 

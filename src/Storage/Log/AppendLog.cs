@@ -20,6 +20,14 @@ namespace Chainspace.Storage.Log;
 /// sequence numbers (the caller's, e.g. PBFT sequence) never decrease. Threads: one appender; flushes may
 /// come from another thread; reading, <see cref="DeleteBefore"/> and disposal belong to the appender's thread.
 /// </para>
+/// <para>
+/// Segment recycling (as RocksDB's recycle_log_file_num and PostgreSQL's WAL segment recycling do): up to
+/// <see cref="LogOptions.RecycleSegments"/> segments that <see cref="DeleteBefore"/> removes are retired (kept by the
+/// device) instead of deleted, and the next segment the log needs reuses one, with a new header marking it recycled
+/// (written and synced before the file takes the segment's name). Its blocks were written in its previous use, so
+/// flushes into it skip the file system's unwritten-extent conversion. Its old bytes stay until overwritten; how
+/// recovery tells them from records is in the remarks of the recovery part (AppendLog.Recovery.cs).
+/// </para>
 /// </summary>
 public sealed partial class AppendLog : IDisposable
 {
@@ -29,6 +37,8 @@ public sealed partial class AppendLog : IDisposable
     private readonly ulong _logId;
     private readonly object _sync = new();
     private readonly List<LogSegment> _segments;   // contiguous ids, oldest first; the last is _current
+    private readonly int _recycleSegments;
+    private readonly List<long> _retired;           // retired segment ids on the device, ascending, all below _segments[0].Id
 
     // Appender-owned.
     private LogSegment _current;
@@ -44,11 +54,14 @@ public sealed partial class AppendLog : IDisposable
     private volatile ExceptionDispatchInfo? _fault;
     private bool _disposed;
 
-    private AppendLog(IStorageDevice device, LogOptions options, ulong logId, List<LogSegment> segments, int tailOffset)
+    private AppendLog(IStorageDevice device, LogOptions options, ulong logId, List<LogSegment> segments, int tailOffset, List<long> retired)
     {
+        Invariant.Check(retired.Count <= options.RecycleSegments);
         _device = device;
         _segmentSize = options.SegmentSize;
         _spareThreshold = options.SpareThreshold;
+        _recycleSegments = options.RecycleSegments;
+        _retired = retired;
         _logId = logId;
         _segments = segments;
         _current = segments[^1];
@@ -90,6 +103,21 @@ public sealed partial class AppendLog : IDisposable
             lock (_sync) return _segments.Count;
         }
     }
+
+    /// <summary>Retired segments kept for reuse (at most <see cref="LogOptions.RecycleSegments"/>).</summary>
+    public int RetiredSegmentCount
+    {
+        get
+        {
+            lock (_sync) return _retired.Count;
+        }
+    }
+
+    /// <summary>Whether the segment appends go to now is a reused one (appender's thread).</summary>
+    public bool CurrentSegmentRecycled => _current.Recycled;
+
+    /// <summary>How many segments this log has made by reusing a retired one since it was opened.</summary>
+    public long SegmentsReused { get; private set; }
 
     /// <summary>Set when <see cref="Flush"/> could not prepare the next segment (a full disk): appends still fit the current one.</summary>
     public Exception? SpareError { get; private set; }
@@ -175,6 +203,7 @@ public sealed partial class AppendLog : IDisposable
     /// <summary>
     /// Deletes the oldest segments whose records all have sequence numbers below <paramref name="sequence"/>
     /// and are durable (after a checkpoint at <paramref name="sequence"/>). The current segment stays. Returns how many.
+    /// Up to <see cref="LogOptions.RecycleSegments"/> of them are retired (kept for reuse) rather than deleted.
     /// </summary>
     public int DeleteBefore(ulong sequence)
     {
@@ -190,7 +219,16 @@ public sealed partial class AppendLog : IDisposable
                 if (oldest.BaseLsn + _segmentSize > _durableLsn) break;
                 _segments.RemoveAt(0);
                 oldest.Storage.Dispose();
-                _device.DeleteSegment(oldest.Id);
+                if (_retired.Count < _recycleSegments)
+                {
+                    Invariant.Check(_retired.Count == 0 || _retired[^1] < oldest.Id);
+                    _device.RetireSegment(oldest.Id);
+                    _retired.Add(oldest.Id);
+                }
+                else
+                {
+                    _device.DeleteSegment(oldest.Id);
+                }
                 deleted++;
             }
         }
@@ -360,12 +398,47 @@ public sealed partial class AppendLog : IDisposable
         }
     }
 
+    /// <summary>Makes segment <paramref name="id"/>: from the newest retired segment if there is one, else a fresh one.</summary>
     private LogSegment CreateSegment(long id)
     {
         Span<byte> header = stackalloc byte[LogFormat.SegmentHeaderSize];
+        if (_retired.Count > 0)
+        {
+            // Newest first: its pages are the likeliest to be cached still. Every retired id is below every log
+            // segment's, so none of the file's old records verifies at any LSN of its new id.
+            long previous = _retired[^1];
+            _retired.RemoveAt(_retired.Count - 1);
+            Invariant.Check(previous < id);
+            LogFormat.WriteSegmentHeader(header, id, _segmentSize, _logId, previous);
+            IStorageSegment reused;
+            try
+            {
+                reused = _device.ReuseSegment(previous, id, _segmentSize, header);
+            }
+            catch (IOException)
+            {
+                // The file is gone or unusable (another size, an I/O error): drop it, so the next attempt moves on.
+                TryDeleteRetired(previous);
+                throw;
+            }
+            SegmentsReused++;
+            return new LogSegment(reused, id * _segmentSize, previous);
+        }
         LogFormat.WriteSegmentHeader(header, id, _segmentSize, _logId);
         var storage = _device.CreateSegment(id, _segmentSize, header);
         return new LogSegment(storage, id * _segmentSize);
+    }
+
+    private void TryDeleteRetired(long id)
+    {
+        try
+        {
+            _device.DeleteRetired(id);
+        }
+        catch (IOException)
+        {
+            // Left behind: the next attempt to reuse it fails the same way and tries again, or an open drops it.
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

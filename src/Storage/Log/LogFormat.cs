@@ -7,9 +7,9 @@ namespace Chainspace.Storage.Log;
 /// <summary>
 /// The on-media layout of log segments and records (all integers little-endian).
 /// <code>
-/// Segment header (64 B): magic "CSLOGSEG" ‖ u8 version (1) ‖ u8 checksum algorithm (1 = XXH3-64)
+/// Segment header (64 B): magic "CSLOGSEG" ‖ u8 version (1 fresh, 2 recycled) ‖ u8 checksum algorithm (1 = XXH3-64)
 ///                        ‖ u16 header size ‖ u32 segment size ‖ u64 segment id ‖ u64 log id
-///                        ‖ 24 zero bytes ‖ u64 XXH3(bytes 0..56)
+///                        ‖ i64 previous segment id (version 2; zero in version 1) ‖ 16 zero bytes ‖ u64 XXH3(bytes 0..56)
 /// Record (32 B header):  u64 checksum ‖ u32 payload length ‖ u8 type ‖ 3 zero bytes ‖ u64 sequence
 ///                        ‖ u64 vouch ‖ payload ‖ zero padding to a multiple of 8
 /// </code>
@@ -17,6 +17,12 @@ namespace Chainspace.Storage.Log;
 /// with the record's LSN, so a record copied to another place does not verify there. <c>vouch</c> is
 /// the log's durable LSN when the record was appended: every byte before it had been flushed, so a
 /// damaged record below a later record's vouch is acknowledged data (corruption), never a torn write.
+/// <para>
+/// A fresh segment (version 1) reads as zero after its last record. A recycled one (version 2: the file of a
+/// retired segment, given a new header) holds bytes from its previous use there; none of its old records
+/// verifies, because its new id gives every position a new LSN, and ids only grow. A version 1 reader refuses a
+/// version 2 segment rather than mistake those bytes for a torn tail.
+/// </para>
 /// </summary>
 public static class LogFormat
 {
@@ -24,6 +30,7 @@ public static class LogFormat
     public const int RecordHeaderSize = 32;
     public const int Alignment = 8;
     public const byte Version = 1;
+    public const byte VersionRecycled = 2;
     public const byte ChecksumXxHash3 = 1;
     public const ulong SegmentMagic = 0x474553474F4C5343;   // the bytes "CSLOGSEG"
     public const int MinSegmentSize = 4096;
@@ -90,12 +97,14 @@ public static class LogFormat
             BinaryPrimitives.ReadInt64LittleEndian(header[24..]));
     }
 
-    public static void WriteSegmentHeader(Span<byte> destination, long segmentId, int segmentSize, ulong logId)
+    /// <summary>Writes a segment header; <paramref name="previousId"/> ≥ 0 marks it recycled from that segment's file.</summary>
+    public static void WriteSegmentHeader(Span<byte> destination, long segmentId, int segmentSize, ulong logId, long previousId = -1)
     {
         var header = destination[..SegmentHeaderSize];
         header.Clear();
         BinaryPrimitives.WriteUInt64LittleEndian(header, SegmentMagic);
-        header[8] = Version;
+        header[8] = previousId >= 0 ? VersionRecycled : Version;
+        if (previousId >= 0) BinaryPrimitives.WriteInt64LittleEndian(header[32..], previousId);
         header[9] = ChecksumXxHash3;
         BinaryPrimitives.WriteUInt16LittleEndian(header[10..], SegmentHeaderSize);
         BinaryPrimitives.WriteUInt32LittleEndian(header[12..], (uint)segmentSize);
@@ -105,21 +114,31 @@ public static class LogFormat
     }
 
     /// <summary>Checks a segment header; returns null when it is good, or what is wrong with it.</summary>
-    public static string? CheckSegmentHeader(ReadOnlySpan<byte> header, long expectedId, int expectedSize, out ulong logId)
+    public static string? CheckSegmentHeader(ReadOnlySpan<byte> header, long expectedId, int expectedSize, out ulong logId) =>
+        CheckSegmentHeader(header, expectedId, expectedSize, out logId, out _);
+
+    /// <summary>As above; <paramref name="previousId"/> is the segment whose file was recycled, or -1 for a fresh segment.</summary>
+    public static string? CheckSegmentHeader(ReadOnlySpan<byte> header, long expectedId, int expectedSize, out ulong logId, out long previousId)
     {
         logId = 0;
+        previousId = -1;
         if (header.Length < SegmentHeaderSize) return "segment shorter than its header";
         if (!header[..SegmentHeaderSize].ContainsAnyExcept((byte)0)) return "segment header is all zero";
         if (BinaryPrimitives.ReadUInt64LittleEndian(header[56..]) != XxHash3.HashToUInt64(header[..56])) return "segment header checksum mismatch";
         if (BinaryPrimitives.ReadUInt64LittleEndian(header) != SegmentMagic) return "not a log segment (bad magic)";
-        if (header[8] != Version) return $"unknown segment format version {header[8]}";
+        if (header[8] != Version && header[8] != VersionRecycled) return $"unknown segment format version {header[8]}";
         if (header[9] != ChecksumXxHash3) return $"unknown checksum algorithm {header[9]}";
         if (BinaryPrimitives.ReadUInt16LittleEndian(header[10..]) != SegmentHeaderSize) return "unexpected segment header size";
         uint size = BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
         if (size != (uint)expectedSize) return $"segment size is {size}, the log is configured with {expectedSize}";
         long id = BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
         if (id != expectedId) return $"header names segment {id}, the file is segment {expectedId}";
+        long previous = BinaryPrimitives.ReadInt64LittleEndian(header[32..]);
+        if (header[8] == Version && previous != 0) return "fresh segment header with a previous segment id";
+        if (header[8] == VersionRecycled && (previous < 0 || previous >= id)) return $"recycled segment header names previous segment {previous}, not below {id}";
+        if (header[40..56].ContainsAnyExcept((byte)0)) return "segment header's reserved bytes are not zero";
         logId = BinaryPrimitives.ReadUInt64LittleEndian(header[24..]);
+        previousId = header[8] == VersionRecycled ? previous : -1;
         return null;
     }
 }
