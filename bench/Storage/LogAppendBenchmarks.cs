@@ -22,8 +22,8 @@ namespace Chainspace.Bench.Storage;
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(LogThroughputConfig))]
-[WarmupCount(2)]
-[IterationCount(7)]
+[WarmupCount(3)]
+[IterationCount(15)]
 [IterationTime(250)]
 public class LogAppendBenchmarks
 {
