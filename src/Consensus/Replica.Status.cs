@@ -42,6 +42,11 @@ public sealed partial class Replica
         {
             if (own.Sequence > status.StableSequence) SendCheckpoint(own, OutputKind.Send, from, 0, outbox);
         }
+        // Under load every peer is a batch or two behind at any instant; resending what it is about to finish only
+        // burned bandwidth and LZ4 time. Help a peer whose execution did not move since its previous status.
+        bool stalled = status.LastExecuted <= _peerExecuted[from];
+        _peerExecuted[from] = status.LastExecuted;
+        if (!stalled) return;
         if (status.View == _view && status.ViewActive && _viewActive) Retransmit(from, status.LastExecuted, outbox);
         else if (status.LastExecuted < _lastExecuted) SendCommittedBatches(from, status.LastExecuted, outbox);
     }

@@ -32,7 +32,8 @@ public sealed partial class Replica
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly ArrayBufferWriter<byte> _reply = new(1024);
     private readonly byte[] _batchScratch;
-    private readonly byte[] _certificateScratch;   // n commit signatures of a CommittedBatch being sent or checked
+    private readonly byte[] _certificateScratch;
+    private readonly ulong[] _peerExecuted;         // per peer, the last executed sequence its status reported   // n commit signatures of a CommittedBatch being sent or checked
     // A slot filled from a commit certificate has no pre-prepare signature of its own; it is never resent as a pre-prepare.
     private static readonly byte[] NoPrePrepareSignature = new byte[IReplicaSigner.SignatureSize];
     private readonly Hash256 _nullDigest;
@@ -86,6 +87,7 @@ public sealed partial class Replica
         _clients = new ClientTable(_o.ClientWindow);
         _batchScratch = new byte[_o.BatchBytesMax + 16];
         _certificateScratch = new byte[_n * IReplicaSigner.SignatureSize];
+        _peerExecuted = new ulong[_n];
         _viewChanges = new ViewChangeMessage?[_n];
         _checkpointVotePool = new Stack<CheckpointVotes>();
         _viewChangeTimeout = _o.ViewChangeTimeoutTicks;

@@ -175,12 +175,9 @@ public sealed class SbacInitiator
             RejectedVotes++;
             return;
         }
-        var statement = _verifier.StatementDigest(m.Shard, m.Sequence, m.LeafCount, m.Root);
-        if (!_verifier.VerifyStatement(m.Shard, m.Signer, statement, m.Signature))
-        {
-            RejectedVotes++;
-            return;
-        }
+        // The signature is checked the first time an entry is used: once f+1 replicas of a shard have proven every
+        // transaction of a batch, the other replicas' copies of that batch cost no Ed25519 verification at all.
+        bool signed = false;
         var entries = m.EnumerateEntries();
         while (entries.MoveNext())
         {
@@ -192,15 +189,20 @@ public sealed class SbacInitiator
                 if (!_pending.TryGetValue(txId, out var waiting)) continue;
                 if (m.Shard != _self.Shard)
                 {
-                    if (entries.Decision == Decision.Commit && AwaitsReceipt(waiting, m.Shard, m.Signer) && VerifyEntry(m, ref entries))
-                        OnReceipt(txId, waiting, m.Shard, m.Signer);
+                    if (entries.Decision == Decision.Commit && AwaitsReceipt(waiting, m.Shard, m.Signer))
+                    {
+                        if (!signed && !(signed = VerifySignature(m))) return;
+                        if (VerifyEntry(m, ref entries)) OnReceipt(txId, waiting, m.Shard, m.Signer);
+                    }
                     continue;
                 }
                 if (waiting.Decided != Decision.Commit || waiting.OutputShardCount == 0 || !LeadsCreate(waiting)) continue;
             }
             // f+1 signatures already prove this shard's vote: more of them change nothing.
             if (_collector.TryGetLocalPrepared(txId, m.Shard, out _)) continue;
-            if (!VerifyEntry(m, ref entries)) continue;
+            if (!signed && !(signed = VerifySignature(m))) return;
+            // The statement signature is verified above; a leaf already proven under this same root needs no path check.
+            if (!_collector.HasGroup(txId, m.Shard, entries.Decision, m.Sequence, m.LeafCount, m.Root, entries.LeafIndex) && !VerifyEntry(m, ref entries)) continue;
             var p = GetOrAdd(txId);
             if (p is null) continue;
             int length = entries.Path.Length / Hash256.Size;
@@ -339,6 +341,14 @@ public sealed class SbacInitiator
             if (p.AckCounts[s] < _config.Shards[(int)s].WeakQuorum) return;
         }
         Forget(txId, p);
+    }
+
+    private bool VerifySignature(in VoteBatchMessage m)
+    {
+        var statement = _verifier.StatementDigest(m.Shard, m.Sequence, m.LeafCount, m.Root);
+        if (_verifier.VerifyStatement(m.Shard, m.Signer, statement, m.Signature)) return true;
+        RejectedVotes++;
+        return false;
     }
 
     private bool VerifyEntry(in VoteBatchMessage m, ref VoteBatchMessage.EntryEnumerator entries)

@@ -114,6 +114,21 @@ public sealed class VoteCollector
         return group.SignatureCount == needed ? AddResult.Completed : AddResult.Added;
     }
 
+    /// <summary>
+    /// Whether a vote for exactly this leaf under exactly this signed statement is held already. Its audit path was
+    /// verified when it was added, so another replica's vote for the same group needs only its (cached) statement
+    /// signature checked, not the path hashed again.
+    /// </summary>
+    public bool HasGroup(in Hash256 txId, uint shard, Decision decision, ulong sequence, ulong leafCount, in Hash256 root, ulong leafIndex)
+    {
+        if (!_pending.TryGetValue(txId, out var groups)) return false;
+        foreach (var g in groups)
+        {
+            if (g.Shard == shard && g.Decision == decision && g.Sequence == sequence && g.Root == root && g.LeafIndex == leafIndex && g.LeafCount == leafCount) return true;
+        }
+        return false;
+    }
+
     /// <summary>The decision shard <paramref name="shard"/> proved for T, if a group is complete.</summary>
     public bool TryGetLocalPrepared(in Hash256 txId, uint shard, out Decision decision)
     {
