@@ -12,7 +12,7 @@ var inputs = new Option<int>("--inputs") { Description = "inputs per transaction
 var rate = new Option<int>("--rate") { Description = "open loop: transactions per second (0: closed loop)", DefaultValueFactory = _ => 0 };
 var concurrency = new Option<int>("--concurrency") { Description = "closed loop: transactions in flight", DefaultValueFactory = _ => 256 };
 var duration = new Option<double>("--duration") { Description = "measured seconds (after the warm-up)", DefaultValueFactory = _ => 15 };
-var warmup = new Option<double>("--warmup") { Description = "seconds of load before measuring", DefaultValueFactory = _ => 3 };
+var warmup = new Option<double>("--warmup") { Description = "seconds of load before measuring (tiered JIT and pools settle in about 5 s)", DefaultValueFactory = _ => 5 };
 var objects = new Option<int>("--objects") { Description = "genesis Dummy objects (the input pool; 0: enough for the run)", DefaultValueFactory = _ => 0 };
 var transport = new Option<string>("--transport") { Description = "socket or dotnetty", DefaultValueFactory = _ => "socket" };
 transport.AcceptOnlyFromAmong("socket", "dotnetty");

@@ -308,6 +308,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
                 for (int i = 0; i < _draining.Count; i++)
                 {
                     var item = _draining[i];
+                    long started = Stopwatch.GetTimestamp();
                     try
                     {
                         Handle(item);
@@ -316,6 +317,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
                     {
                         item.Lease.Dispose();
                     }
+                    ReportSlowStep(started, item.Type);
                 }
                 _draining.Clear();
                 // Logical time; after a long stall only a few ticks are caught up (timeouts are
@@ -344,6 +346,20 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
         }
         _stopped.TrySetResult();
     }
+
+    /// <summary>
+    /// One input that held the event loop for long stalls every transaction in flight here: say so, with what it
+    /// was and how far execution had got (checkpoints, whose snapshot is O(state), are the usual suspect).
+    /// </summary>
+    private void ReportSlowStep(long started, byte frameType)
+    {
+        long elapsed = Stopwatch.GetTimestamp() - started;
+        if (elapsed < Stopwatch.Frequency / 20) return;   // 50 ms
+        _slowSteps++;
+        _logLine($"replica {_self}: one step took {elapsed * 1000 / Stopwatch.Frequency} ms (frame type {frameType}, executed {_replica.LastExecuted}, stable {_replica.StableSequence})");
+    }
+
+    private long _slowSteps;
 
     /// <summary>
     /// Logical time starts once this replica can reach a quorum of its shard (or after a grace period).

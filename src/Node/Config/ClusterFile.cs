@@ -26,8 +26,8 @@ public sealed record NodeSettings
     /// and 1,224 tx/s; depth 4, 30.5 and 3,189 tx/s; depth 2, 55.4 and 3,692 tx/s.</summary>
     public int PipelineDepth { get; init; } = 2;
     /// <summary>Checkpoints carry the whole ledger snapshot, so they are spaced out; C batches apart.</summary>
-    public int CheckpointInterval { get; init; } = 256;
-    public int WatermarkWindow { get; init; } = 512;
+    public int CheckpointInterval { get; init; } = 1024;
+    public int WatermarkWindow { get; init; } = 2048;
     public int RequestTimeoutTicks { get; init; } = 400;
     public int ViewChangeTimeoutTicks { get; init; } = 400;
     public int StatusIntervalTicks { get; init; } = 20;
