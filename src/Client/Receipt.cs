@@ -127,40 +127,13 @@ public sealed class Receipt
     /// <summary>Loads a receipt file; every problem is a <see cref="FormatException"/> naming the file and field.</summary>
     public static Receipt Load(string path)
     {
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new FormatException($"receipt {path}: not a JSON object");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
-        {
-            throw new FormatException($"receipt {path}: {e.Message}");
-        }
-        foreach (var (name, _) in root)
-        {
-            if (name is not ("transaction" or "decision" or "proofs")) throw new FormatException($"receipt {path}: {name}: unknown field");
-        }
-        var decision = String(root, "decision", path) switch
+        var root = JsonFile.ReadObject("receipt", path, "transaction", "decision", "proofs");
+        var decision = JsonFile.String(root, "decision", "receipt", path) switch
         {
             "commit" => Decision.Commit,
             "abort" => Decision.Abort,
             var other => throw new FormatException($"receipt {path}: decision: '{other}' is neither commit nor abort"),
         };
-        return new Receipt(Hex(root, "transaction", path), decision, Hex(root, "proofs", path));
-    }
-
-    private static string String(JsonObject o, string name, string path) =>
-        o[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw new FormatException($"receipt {path}: {name}: missing or not a string");
-
-    private static byte[] Hex(JsonObject o, string name, string path)
-    {
-        try
-        {
-            return Convert.FromHexString(String(o, name, path));
-        }
-        catch (FormatException e) when (!e.Message.StartsWith("receipt", StringComparison.Ordinal))
-        {
-            throw new FormatException($"receipt {path}: {name}: not hexadecimal");
-        }
+        return new Receipt(JsonFile.Hex(root, "transaction", "receipt", path), decision, JsonFile.Hex(root, "proofs", "receipt", path));
     }
 }

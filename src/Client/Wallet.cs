@@ -73,20 +73,8 @@ public sealed class Wallet
     /// <summary>Loads a wallet file; every problem is a <see cref="FormatException"/> naming the file and field.</summary>
     public static Wallet Load(string path)
     {
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new FormatException($"wallet {path}: not a JSON object");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
-        {
-            throw new FormatException($"wallet {path}: {e.Message}");
-        }
-        foreach (var (name, _) in root)
-        {
-            if (name is not ("publicKey" or "privateKey" or "accounts")) throw new FormatException($"wallet {path}: {name}: unknown field");
-        }
-        byte[] seed = Hex(root, "privateKey", path);
+        var root = JsonFile.ReadObject("wallet", path, "publicKey", "privateKey", "accounts");
+        byte[] seed = JsonFile.Hex(root, "privateKey", "wallet", path);
         if (seed.Length != Ed25519KeyPair.PrivateKeySize) throw new FormatException($"wallet {path}: privateKey: expected {Ed25519KeyPair.PrivateKeySize} bytes, got {seed.Length}");
         var owner = Ed25519KeyPair.FromPrivateKey(seed);
         if (root["publicKey"] is { } listed && listed.GetValueKind() == JsonValueKind.String && listed.GetValue<string>() != owner.PublicKey.ToString())
@@ -98,11 +86,8 @@ public sealed class Wallet
         {
             string field = $"accounts[{i}]";
             if (accounts[i] is not JsonObject a) throw new FormatException($"wallet {path}: {field}: not an object");
-            foreach (var (name, _) in a)
-            {
-                if (name is not ("creator" or "index" or "balance")) throw new FormatException($"wallet {path}: {field}.{name}: unknown field");
-            }
-            byte[] creator = Hex(a, "creator", path, field);
+            JsonFile.CheckFields(a, "wallet", path, field + ".", "creator", "index", "balance");
+            byte[] creator = JsonFile.Hex(a, "creator", "wallet", path, field + ".");
             if (creator.Length != Hash256.Size) throw new FormatException($"wallet {path}: {field}.creator: expected {Hash256.Size} bytes");
             ulong index = Number(a, "index", path, field);
             ulong balance = Number(a, "balance", path, field);
@@ -110,20 +95,6 @@ public sealed class Wallet
             wallet._accounts.Add(new ChainObject(new Hash256(creator), index, CsCoin.Account(owner.PublicKey, (long)balance)));
         }
         return wallet;
-    }
-
-    private static byte[] Hex(JsonObject o, string name, string path, string? parent = null)
-    {
-        string field = parent is null ? name : $"{parent}.{name}";
-        if (o[name] is not JsonValue v || v.GetValueKind() != JsonValueKind.String) throw new FormatException($"wallet {path}: {field}: missing or not a string");
-        try
-        {
-            return Convert.FromHexString(v.GetValue<string>());
-        }
-        catch (FormatException)
-        {
-            throw new FormatException($"wallet {path}: {field}: not hexadecimal");
-        }
     }
 
     private static ulong Number(JsonObject o, string name, string path, string field)

@@ -308,6 +308,22 @@ public sealed partial class Replica
 
     // ---- bodies a replica lacks (new-view pre-prepares carry digests only) ----
 
+    /// <summary>A batch body from a peer (fetched, or with a commit certificate): well formed and hashing to the digest it came for.</summary>
+    private bool IsBodyOf(ReadOnlySpan<byte> body, in Hash256 digest)
+    {
+        if (!Wire.TryValidateBatch(body, _o.BatchRequestsMax, _o.RequestBytesMax, out _))
+        {
+            Reject(RejectReason.Malformed);
+            return false;
+        }
+        if (BatchDigest(body) != digest)
+        {
+            Reject(RejectReason.DigestMismatch);
+            return false;
+        }
+        return true;
+    }
+
     private void FetchMissingBodies(Outbox outbox)
     {
         for (ulong seq = Math.Max(_lastExecuted, _stable.Sequence) + 1; seq <= _stable.Sequence + _window; seq++)
@@ -356,16 +372,7 @@ public sealed partial class Replica
             Reject(RejectReason.Duplicate);
             return;
         }
-        if (!Wire.TryValidateBatch(body, _o.BatchRequestsMax, _o.RequestBytesMax, out _))
-        {
-            Reject(RejectReason.Malformed);
-            return;
-        }
-        if (BatchDigest(body) != digest)
-        {
-            Reject(RejectReason.DigestMismatch);
-            return;
-        }
+        if (!IsBodyOf(body, digest)) return;
         slot.SetBody(body);
         PersistPrePrepare(slot, outbox);
         TryExecute(outbox);

@@ -125,16 +125,7 @@ public sealed partial class Replica
                 return;
             }
         }
-        if (!Wire.TryValidateBatch(body, _o.BatchRequestsMax, _o.RequestBytesMax, out _))
-        {
-            Reject(RejectReason.Malformed);
-            return;
-        }
-        if (BatchDigest(body) != digest)
-        {
-            Reject(RejectReason.DigestMismatch);
-            return;
-        }
+        if (!IsBodyOf(body, digest)) return;
         var slot = SlotFor(seq);
         if (!slot.HasPrePrepare || slot.View != view || slot.Digest != digest) slot.BeginView(view, digest, NoPrePrepareSignature);
         if (!slot.HasBody) slot.SetBody(body);
