@@ -17,11 +17,9 @@ namespace Chainspace.Simulation;
 /// shard, turns initiator actions into requests and body fetches, and on a crash loses everything volatile
 /// and recovers from the disk. Byzantine hosts add <see cref="Byzantine"/> (PBFT) and <see cref="SbacAttack"/>s.
 /// </summary>
-public sealed class SbacHost : IByzantineHost
+public sealed class SbacHost : DurableHost, IByzantineHost
 {
     private readonly MultiShardSimulator _sim;
-    private readonly Outbox _outbox = new();
-    private readonly List<(ulong PersistId, int To, byte[] Message)> _parked = new();
     private readonly Byzantine? _byzantine;
     private readonly SbacAttacker? _attacker;
     private ulong _requests;
@@ -52,15 +50,9 @@ public sealed class SbacHost : IByzantineHost
     public bool Honest => Mode == ByzantineMode.None && Attack == SbacAttack.None;
     public ShardContext Context { get; }
     public ReplicaOptions ReplicaOptions => _sim.Options.Replica;
-    public Replica Replica { get; private set; } = null!;
     public SbacStateMachine App { get; private set; } = null!;
     public ShardLedger Ledger => App.Ledger;
     public SbacInitiator Initiator { get; private set; } = null!;
-    public SimDisk Disk { get; } = new();
-    public bool Up { get; private set; }
-    public int Incarnation { get; private set; }
-    public bool FlushScheduled { get; set; }
-    public ulong LastDelivered { get; set; }
     private bool Silent => Mode.HasFlag(ByzantineMode.Silent);
 
     private void Start(bool recover)
@@ -80,23 +72,20 @@ public sealed class SbacHost : IByzantineHost
         App = new SbacStateMachine(ledger, new VoteSigner(_sim.Config, Node, VoteKey, 1024), new SbacOutbox());
         Initiator = new SbacInitiator(_sim.Config, Node, _sim.Verifier, _sim.Options.Initiator);
         Replica = new Replica(Context, Index, Signer, new Observed(this), _sim.Options.Replica);
-        Up = true;
-        Incarnation++;
-        FlushScheduled = false;
+        BeginIncarnation();
         if (!recover) return;
         foreach (var record in Disk.Recover()) Replica.Recover(record);
         LastDelivered = Replica.LastExecuted;
-        _outbox.Clear();
-        Replica.CompleteRecovery(_outbox);
+        Outbox.Clear();
+        Replica.CompleteRecovery(Outbox);
         Drain();
+        DrainSbac();
     }
 
     public void Crash()
     {
         if (!Up) return;
-        Up = false;
-        _parked.Clear();
-        Disk.Crash(_sim.Random);
+        CrashVolatile(_sim.Random);
         _sim.Trace($"crash s{Shard}r{Index} (disk keeps {Disk.RecordCount} records)");
     }
 
@@ -155,34 +144,19 @@ public sealed class SbacHost : IByzantineHost
         _attacker?.OnTick();
     }
 
-    public void FlushCompleted(ulong persistId, int incarnation)
+    protected override void Step(in Input input)
     {
-        if (!Up || incarnation != Incarnation) return;
-        FlushScheduled = false;
-        Disk.FlushTo(persistId);
-        for (int i = 0; i < _parked.Count; i++)
-        {
-            var (id, to, message) = _parked[i];
-            if (id > Disk.DurableId) continue;
-            Transmit(to, message);
-            _parked.RemoveAt(i--);
-        }
-        Step(Input.PersistCompleted(Disk.DurableId));
-        if (Disk.AppendedId > Disk.DurableId) _sim.ScheduleFlush(this);
-    }
-
-    private void Step(in Input input)
-    {
-        _outbox.Clear();
+        Outbox.Clear();
         try
         {
-            Replica.Step(input, _outbox);
+            Replica.Step(input, Outbox);
         }
         catch (InvariantViolationException e)
         {
             _sim.Fail($"s{Shard}r{Index} broke an invariant: {e.Message}");
         }
         Drain();
+        DrainSbac();
         if (Honest) _sim.Checker.AfterStep(this);
     }
 
@@ -218,45 +192,23 @@ public sealed class SbacHost : IByzantineHost
         for (int r = 0; r < _sim.Options.Replicas; r++) _sim.SendRequestFromReplica(Node, shard, r, message);
     }
 
-    private void Drain()
+    protected override void ScheduleFlush() => _sim.ScheduleFlush(this);
+
+    protected override void OnOutput(in Output o, ReadOnlySpan<byte> payload)
     {
-        for (int i = 0; i < _outbox.Count; i++)
+        switch (o.Kind)
         {
-            ref readonly var o = ref _outbox[i];
-            var payload = _outbox.Payload(o);
-            switch (o.Kind)
-            {
-                case OutputKind.Send:
-                case OutputKind.Broadcast:
-                    Transmit(o.Kind == OutputKind.Send ? o.To : -1, payload.ToArray());
-                    break;
-                case OutputKind.SendAfterPersist:
-                case OutputKind.BroadcastAfterPersist:
-                    int to = o.Kind == OutputKind.SendAfterPersist ? o.To : -1;
-                    if (o.PersistId <= Disk.DurableId) Transmit(to, payload.ToArray());
-                    else _parked.Add((o.PersistId, to, payload.ToArray()));
-                    break;
-                case OutputKind.Persist:
-                    Disk.Append(o.PersistId, payload);
-                    if (!FlushScheduled) _sim.ScheduleFlush(this);
-                    break;
-                case OutputKind.TruncateLog:
-                    Disk.Truncate(o.PersistId);
-                    break;
-                case OutputKind.Reply:
-                    if (!ClientIds.IsReplica(o.Client)) _sim.SendReply(Node, o.Client, payload.ToArray());
-                    break;
-                case OutputKind.Delivered:
-                    if (Honest) _sim.Checker.OnDelivered(this, o.Number, o.Digest);
-                    break;
-                case OutputKind.StateTransferred:
-                    LastDelivered = o.Number;
-                    _sim.Trace($"s{Shard}r{Index} state transfer to {o.Number}");
-                    break;
-            }
+            case OutputKind.Reply:
+                if (!ClientIds.IsReplica(o.Client)) _sim.SendReply(Node, o.Client, payload.ToArray());
+                break;
+            case OutputKind.Delivered:
+                if (Honest) _sim.Checker.OnDelivered(this, o.Number, o.Digest);
+                break;
+            case OutputKind.StateTransferred:
+                LastDelivered = o.Number;
+                _sim.Trace($"s{Shard}r{Index} state transfer to {o.Number}");
+                break;
         }
-        _outbox.Clear();
-        DrainSbac();
     }
 
     private void DrainSbac()
@@ -276,7 +228,7 @@ public sealed class SbacHost : IByzantineHost
         sbac.Clear();
     }
 
-    private void Transmit(int to, byte[] message)
+    protected override void Transmit(int to, byte[] message)
     {
         for (int dest = 0; dest < _sim.Options.Replicas; dest++)
         {
