@@ -83,25 +83,7 @@ public sealed record MultiShardOptions
             attacks[s][index] = (SbacAttack)r.Range(1, 31);
             if (r.Chance(0.4)) byz[s][index] = (ByzantineMode)(r.Range(1, 31) << 1);
         }
-        int checkpoint = r.Range(2, 8);
-        var replica = new ReplicaOptions
-        {
-            BatchRequestsMax = r.Range(1, 16),
-            BatchBytesMax = 256 * 1024,
-            RequestBytesMax = 32 * 1024,
-            BatchDelayTicks = r.Range(0, 2),
-            PipelineDepth = r.Range(1, 2 * checkpoint),
-            CheckpointInterval = checkpoint,
-            WatermarkWindow = checkpoint * r.Range(2, 4),
-            ClientWindow = 256,
-            RequestTimeoutTicks = r.Range(30, 80),
-            ViewChangeTimeoutTicks = r.Range(30, 80),
-            ViewChangeTimeoutMaxTicks = 400,
-            StatusIntervalTicks = r.Range(5, 15),
-            RetransmitSequencesMax = r.Range(2, 8),
-            StateTransferDelayTicks = r.Range(10, 30),
-            PendingRequestsMax = 8192,
-        };
+        var replica = SimulationOptions.RandomReplicaOptions(r, batchBytesMax: 256 * 1024, requestBytesMax: 32 * 1024, clientWindow: 256, pendingRequestsMax: 8192);
         var initiator = new InitiatorOptions
         {
             BackupDelayTicks = r.Range(5, 30),

@@ -64,26 +64,7 @@ public sealed record SimulationOptions
             while (byz[index] != ByzantineMode.None) index = (index + 1) % n;
             byz[index] = r.Chance(0.2) ? ByzantineMode.Silent : (ByzantineMode)(r.Range(1, 31) << 1);
         }
-        int checkpoint = r.Range(2, 8);
-        var replica = new ReplicaOptions
-        {
-            BatchRequestsMax = r.Range(1, 16),
-            BatchBytesMax = 4096,
-            RequestBytesMax = 256,
-            BatchDelayTicks = r.Range(0, 2),
-            PipelineDepth = r.Range(1, 2 * checkpoint),
-            CheckpointInterval = checkpoint,
-            WatermarkWindow = checkpoint * r.Range(2, 4),
-            ClientWindow = 64,
-            RequestTimeoutTicks = r.Range(30, 80),
-            ViewChangeTimeoutTicks = r.Range(30, 80),
-            ViewChangeTimeoutMaxTicks = 400,
-            StatusIntervalTicks = r.Range(5, 15),
-            RetransmitSequencesMax = r.Range(2, 8),
-            StateTransferDelayTicks = r.Range(10, 30),
-            PendingRequestsMax = 4096,
-            PlantedBugs = bugs,
-        };
+        var replica = RandomReplicaOptions(r, batchBytesMax: 4096, requestBytesMax: 256, clientWindow: 64, pendingRequestsMax: 4096) with { PlantedBugs = bugs };
         return new SimulationOptions
         {
             Seed = seed,
@@ -102,6 +83,34 @@ public sealed record SimulationOptions
             Partitions = r.Chance(0.5) ? r.Range(1, 3) : 0,
             Byzantine = byz,
             Replica = replica,
+        };
+    }
+
+    /// <summary>
+    /// PBFT parameters drawn from a seed's random stream, shared by both simulators so that every seed explores
+    /// small batches, short checkpoint intervals, deep pipelines and short timeouts. The draw order is fixed:
+    /// changing it would change what every recorded seed replays.
+    /// </summary>
+    internal static ReplicaOptions RandomReplicaOptions(SimRandom r, int batchBytesMax, int requestBytesMax, int clientWindow, int pendingRequestsMax)
+    {
+        int checkpoint = r.Range(2, 8);
+        return new ReplicaOptions
+        {
+            BatchRequestsMax = r.Range(1, 16),
+            BatchBytesMax = batchBytesMax,
+            RequestBytesMax = requestBytesMax,
+            BatchDelayTicks = r.Range(0, 2),
+            PipelineDepth = r.Range(1, 2 * checkpoint),
+            CheckpointInterval = checkpoint,
+            WatermarkWindow = checkpoint * r.Range(2, 4),
+            ClientWindow = clientWindow,
+            RequestTimeoutTicks = r.Range(30, 80),
+            ViewChangeTimeoutTicks = r.Range(30, 80),
+            ViewChangeTimeoutMaxTicks = 400,
+            StatusIntervalTicks = r.Range(5, 15),
+            RetransmitSequencesMax = r.Range(2, 8),
+            StateTransferDelayTicks = r.Range(10, 30),
+            PendingRequestsMax = pendingRequestsMax,
         };
     }
 
