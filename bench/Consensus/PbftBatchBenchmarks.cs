@@ -63,25 +63,5 @@ public class PbftBatchBenchmarks
 /// <summary>Requests/s from the mean, and the batch size, next to BenchmarkDotNet's own columns.</summary>
 public sealed class PbftColumnsConfig : ManualConfig
 {
-    public PbftColumnsConfig() => AddColumn(new RequestsPerSecondColumn());
-
-    private sealed class RequestsPerSecondColumn : IColumn
-    {
-        public string Id => nameof(RequestsPerSecondColumn);
-        public string ColumnName => "Requests/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Requests ordered and executed by all replicas per second (1 / Mean)";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
-            summary[benchmarkCase]?.ResultStatistics is { } stats
-                ? (1e9 / stats.Mean).ToString("N0", System.Globalization.CultureInfo.InvariantCulture)
-                : "-";
-    }
+    public PbftColumnsConfig() => AddColumn(new OperationsPerSecondColumn("Requests/s", "Requests ordered and executed by all replicas per second (1 / Mean)"));
 }

@@ -76,25 +76,5 @@ public class SbacBatchBenchmarks
 /// <summary>Committed transactions per second from the mean, next to BenchmarkDotNet's own columns.</summary>
 public sealed class SbacColumnsConfig : ManualConfig
 {
-    public SbacColumnsConfig() => AddColumn(new TransactionsPerSecondColumn());
-
-    private sealed class TransactionsPerSecondColumn : IColumn
-    {
-        public string Id => nameof(TransactionsPerSecondColumn);
-        public string ColumnName => "Tx/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "Transactions committed on every replica of every shard they touch, per second (1 / Mean)";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) =>
-            summary[benchmarkCase]?.ResultStatistics is { } stats
-                ? (1e9 / stats.Mean).ToString("N0", System.Globalization.CultureInfo.InvariantCulture)
-                : "-";
-    }
+    public SbacColumnsConfig() => AddColumn(new OperationsPerSecondColumn("Tx/s", "Transactions committed on every replica of every shard they touch, per second (1 / Mean)"));
 }
