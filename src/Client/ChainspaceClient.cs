@@ -37,17 +37,19 @@ public sealed class PreparedTransaction
         int n = parsed.ConcernedShards(map, shards);
         if (n == 0) throw new ArgumentException("the transaction has no inputs or references: no shard is concerned by it");
         ConcernedShards = shards[..n].ToArray();
-        EncodedTransaction = encodedTransaction.ToArray();
         var op = new ArrayBufferWriter<byte>(encodedTransaction.Length + 16);
         SbacCommand.WritePrepare(op, encodedTransaction);
         Operation = op.WrittenSpan.ToArray();
+        _transactionLength = encodedTransaction.Length;
     }
 
     public PreparedTransaction(Transaction transaction, ShardMap map) : this(transaction.Encode(), map) { }
 
     public Hash256 Id { get; }
     public uint[] ConcernedShards { get; }
-    public byte[] EncodedTransaction { get; }
+    /// <summary>The encoded transaction: the tail of <see cref="Operation"/>, which carries it as a Prepare's blob.</summary>
+    public ReadOnlyMemory<byte> EncodedTransaction => Operation.AsMemory(Operation.Length - _transactionLength);
+    private readonly int _transactionLength;
     public byte[] Operation { get; }
 }
 

@@ -56,7 +56,7 @@ internal sealed class ReceiptCollector(ClusterConfig config, int transactionsMax
         if (_votes.Outcome(tx.Id, tx.ConcernedShards, ownShard: uint.MaxValue, ownVote: null) != decision) return false;
         var proofs = new ArrayBufferWriter<byte>(1024);
         _votes.WriteProofs(proofs, tx.Id, tx.ConcernedShards, decision);
-        receipt = new Receipt(tx.EncodedTransaction, decision, proofs.WrittenSpan.ToArray());
+        receipt = new Receipt(tx.EncodedTransaction.ToArray(), decision, proofs.WrittenSpan.ToArray());
         return true;
     }
 }
