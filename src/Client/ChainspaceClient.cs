@@ -132,7 +132,9 @@ public sealed class ChainspaceClient : IFrameHandler, IAsyncDisposable
 
     /// <summary>Connects to every replica; waits until at least one replica per shard is reachable or throws.</summary>
     /// <param name="receipts">Ask replicas for the signed votes on this client's transactions, so that
-    /// <see cref="WaitForReceiptAsync"/> can assemble verifiable receipts (costs each replica a message per batch).</param>
+    /// <see cref="WaitForReceiptAsync"/> can assemble verifiable receipts (costs each replica a message per batch).
+    /// Votes are kept for each submitted transaction until its receipt is taken, for at most 4,096 transactions
+    /// at once; a transaction submitted beyond that gets no receipt.</param>
     public static async Task<ChainspaceClient> ConnectAsync(ClusterFile file, TimeSpan wait, TransportKind? kind = null, CancellationToken cancellationToken = default,
         bool receipts = false)
     {

@@ -355,11 +355,8 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
     {
         long elapsed = Stopwatch.GetTimestamp() - started;
         if (elapsed < Stopwatch.Frequency / 20) return;   // 50 ms
-        _slowSteps++;
         _logLine($"replica {_self}: one step took {elapsed * 1000 / Stopwatch.Frequency} ms (frame type {frameType}, executed {_replica.LastExecuted}, stable {_replica.StableSequence})");
     }
-
-    private long _slowSteps;
 
     /// <summary>
     /// Logical time starts once this replica can reach a quorum of its shard (or after a grace period).
