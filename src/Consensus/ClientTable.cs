@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using Chainspace.Core;
 using Chainspace.Core.Codec;
 
@@ -131,12 +130,7 @@ internal sealed class ClientTable
         }
     }
 
-    public static Hash256 Digest(ReadOnlySpan<byte> encoded)
-    {
-        Span<byte> digest = stackalloc byte[Hash256.Size];
-        SHA256.HashData(encoded, digest);
-        return new Hash256(digest);
-    }
+    public static Hash256 Digest(ReadOnlySpan<byte> encoded) => Hashing.Sha256(encoded);
 
     /// <summary>Parses a table received in a state transfer; null if malformed or for another window.</summary>
     public static ClientTable? TryRead(ReadOnlySpan<byte> encoded, int window, int replyBytesMax)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using Chainspace.Core;
 using Chainspace.Core.Cluster;
 
@@ -29,7 +28,6 @@ public sealed partial class Replica
     private readonly RequestQueue _queue;
     private readonly HashSet<RequestKey> _inFlight;
     private ClientTable _clients;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly ArrayBufferWriter<byte> _reply = new(1024);
     private readonly byte[] _batchScratch;
     private readonly byte[] _certificateScratch;
@@ -234,16 +232,7 @@ public sealed partial class Replica
         return slot;
     }
 
-    private Hash256 BatchDigest(ReadOnlySpan<byte> body)
-    {
-        Span<byte> prefix = stackalloc byte[Hashing.PrefixSize];
-        Hashing.WritePrefix(prefix, HashDomain.Batch);
-        _hash.AppendData(prefix);
-        _hash.AppendData(body);
-        Span<byte> digest = stackalloc byte[Hash256.Size];
-        _hash.GetHashAndReset(digest);
-        return new Hash256(digest);
-    }
+    private static Hash256 BatchDigest(ReadOnlySpan<byte> body) => Wire.BatchDigest(body);
 
     private ulong NextPersistId() => _nextPersistId++;
 

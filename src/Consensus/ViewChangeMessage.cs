@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Chainspace.Core;
 using Chainspace.Core.Codec;
 
@@ -51,12 +50,7 @@ public sealed class ViewChangeMessage
         return new ViewChangeMessage(newView, replica, stable, prepared, content, signature, bodies);
     }
 
-    public static Hash256 ContentDigest(ReadOnlySpan<byte> content)
-    {
-        Span<byte> digest = stackalloc byte[Hash256.Size];
-        SHA256.HashData(content, digest);
-        return new Hash256(digest);
-    }
+    public static Hash256 ContentDigest(ReadOnlySpan<byte> content) => Hashing.Sha256(content);
 
     public bool VerifySignature(IReplicaSigner signer, in ShardContext context) =>
         Statement.Verify(signer, StatementKind.ViewChange, context, NewView, Stable.Sequence, ContentDigest(Content), Replica, Signature);

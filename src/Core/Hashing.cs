@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Chainspace.Core.Crypto;
 
 namespace Chainspace.Core;
 
@@ -14,11 +14,11 @@ public static class Hashing
     /// <summary>Bytes that precede every preimage: domain tag, version, algorithm.</summary>
     public const int PrefixSize = 3;
 
-    /// <summary>Hashes <paramref name="data"/> as is. Allocation free (one-shot BCL SHA-256).</summary>
+    /// <summary>Hashes <paramref name="data"/> as is. Allocation free.</summary>
     public static Hash256 Sha256(ReadOnlySpan<byte> data)
     {
         Span<byte> digest = stackalloc byte[Hash256.Size];
-        SHA256.HashData(data, digest);
+        Crypto.Sha256.Hash(data, digest);
         return new Hash256(digest);
     }
 
@@ -30,30 +30,14 @@ public static class Hashing
         destination[2] = (byte)Algorithm;
     }
 
-    /// <summary>Inputs up to this size are copied behind the prefix on the stack and hashed in one shot.</summary>
-    private const int StackPreimageBytesMax = 1024;
-
-    [ThreadStatic] private static IncrementalHash? t_incremental;
-
-    /// <summary>H(domain ‖ version ‖ algorithm ‖ data). Allocation free: small inputs are hashed in one shot
-    /// from a stack copy, larger ones through a per-thread incremental hash.</summary>
+    /// <summary>H(domain ‖ version ‖ algorithm ‖ data). Allocation free; the prefix and the data are hashed
+    /// in place, without copying them together.</summary>
     public static Hash256 Domain(HashDomain domain, ReadOnlySpan<byte> data)
     {
-        Span<byte> digest = stackalloc byte[Hash256.Size];
-        if (data.Length <= StackPreimageBytesMax - PrefixSize)
-        {
-            Span<byte> preimage = stackalloc byte[StackPreimageBytesMax];
-            WritePrefix(preimage, domain);
-            data.CopyTo(preimage[PrefixSize..]);
-            SHA256.HashData(preimage[..(PrefixSize + data.Length)], digest);
-            return new Hash256(digest);
-        }
-        var h = t_incremental ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> prefix = stackalloc byte[PrefixSize];
         WritePrefix(prefix, domain);
-        h.AppendData(prefix);
-        h.AppendData(data);
-        h.GetHashAndReset(digest);
+        Span<byte> digest = stackalloc byte[Hash256.Size];
+        Crypto.Sha256.Hash(prefix, data, digest);
         return new Hash256(digest);
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Chainspace.Core.Codec;
 
 namespace Chainspace.Core;
@@ -304,7 +303,7 @@ public sealed class ParsedTransaction
     private Hash256 HashScratch(int length)
     {
         Span<byte> digest = stackalloc byte[Hash256.Size];
-        SHA256.HashData(_scratch.AsSpan(0, length), digest);
+        Crypto.Sha256.Hash(_scratch.AsSpan(0, length), digest);
         return new Hash256(digest);
     }
 

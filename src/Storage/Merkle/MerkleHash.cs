@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using Chainspace.Core;
 
 namespace Chainspace.Storage.Merkle;
@@ -12,26 +10,10 @@ namespace Chainspace.Storage.Merkle;
 /// </summary>
 public static class MerkleHash
 {
-    private const int StackLeafMax = 512;
 
     public static readonly Hash256 Empty = ComputeEmpty();
 
-    public static Hash256 Leaf(ReadOnlySpan<byte> data)
-    {
-        int length = Hashing.PrefixSize + data.Length;
-        byte[]? rented = null;
-        Span<byte> preimage = length <= StackLeafMax ? stackalloc byte[StackLeafMax] : (rented = ArrayPool<byte>.Shared.Rent(length));
-        try
-        {
-            Hashing.WritePrefix(preimage, HashDomain.MerkleLeaf);
-            data.CopyTo(preimage[Hashing.PrefixSize..]);
-            return Hashing.Sha256(preimage[..length]);
-        }
-        finally
-        {
-            if (rented != null) ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
+    public static Hash256 Leaf(ReadOnlySpan<byte> data) => Hashing.Domain(HashDomain.MerkleLeaf, data);
 
     public static Hash256 Node(in Hash256 left, in Hash256 right)
     {
@@ -46,8 +28,6 @@ public static class MerkleHash
     {
         Span<byte> preimage = stackalloc byte[Hashing.PrefixSize];
         Hashing.WritePrefix(preimage, HashDomain.MerkleNode);
-        Span<byte> digest = stackalloc byte[Hash256.Size];
-        SHA256.HashData(preimage, digest);
-        return new Hash256(digest);
+        return Hashing.Sha256(preimage);
     }
 }
