@@ -51,7 +51,7 @@ public sealed class LoadRunner
     private readonly Stopwatch _clock = new();
     private long _measureFrom = long.MaxValue, _measureTo = long.MaxValue;   // Stopwatch ticks
     private long _committed, _aborted, _rejected, _timedOut, _sent, _windowCommitted, _next;
-    private SemaphoreSlim? _slots;
+    private CancellationToken _token;
 
     public LoadRunner(ChainspaceClient client, IReadOnlyList<PreparedTransaction> work, LoadOptions options)
     {
@@ -66,6 +66,7 @@ public sealed class LoadRunner
         _clock.Start();
         _measureFrom = Ticks(_options.Warmup);
         _measureTo = Ticks(_options.Warmup + _options.Duration);
+        _token = cancellationToken;
         var sender = _options.Rate > 0 ? Task.Run(() => OpenLoop(cancellationToken), cancellationToken) : Task.Run(() => ClosedLoop(cancellationToken), cancellationToken);
 
         NodeStats[]? before = null;
@@ -91,7 +92,6 @@ public sealed class LoadRunner
         var after = await ReadStats(nodes).ConfigureAwait(false);
         _measureTo = Math.Min(_measureTo, _clock.ElapsedTicks);
         if (_options.Progress) Console.Error.WriteLine();
-        _slots?.Release(_options.Concurrency);   // unblock a closed-loop sender
         long windowCommitted = Interlocked.Read(ref _windowCommitted);
         double allocated = 0, cpu = 0, batches = 0, requests = 0;
         long viewChanges = 0;
@@ -124,17 +124,24 @@ public sealed class LoadRunner
         return await Task.WhenAll(tasks).ConfigureAwait(false);
     }
 
+    /// <summary>Fills the window; from then on each decision sends the next transaction (<see cref="OnDone"/>),
+    /// on the thread that received it. No sender thread waits for free slots: on a 2-core machine shared with
+    /// the cluster, its wake-ups and the semaphore's spinning cost the nodes CPU.</summary>
     private void ClosedLoop(CancellationToken token)
     {
-        _slots = new SemaphoreSlim(_options.Concurrency, int.MaxValue);
-        while (!token.IsCancellationRequested && _clock.ElapsedTicks < _measureTo)
+        for (int k = 0; k < _options.Concurrency && !token.IsCancellationRequested; k++)
         {
-            _slots.Wait(token);
-            if (_clock.ElapsedTicks >= _measureTo) break;
-            long i = Interlocked.Increment(ref _next) - 1;
-            if (i >= _work.Count) break;
-            SendOne((int)i, _clock.ElapsedTicks);
+            if (!SendNext()) break;
         }
+    }
+
+    private bool SendNext()
+    {
+        if (_token.IsCancellationRequested || _clock.ElapsedTicks >= _measureTo) return false;
+        long i = Interlocked.Increment(ref _next) - 1;
+        if (i >= _work.Count) return false;
+        SendOne((int)i, _clock.ElapsedTicks);
+        return true;
     }
 
     private void OpenLoop(CancellationToken token)
@@ -179,6 +186,6 @@ public sealed class LoadRunner
             case Outcome.Rejected: Interlocked.Increment(ref _rejected); break;
             default: Interlocked.Increment(ref _timedOut); break;
         }
-        _slots?.Release();
+        if (_options.Rate <= 0) SendNext();
     }
 }
