@@ -18,12 +18,14 @@ var transport = new Option<string>("--transport") { Description = "socket or dot
 transport.AcceptOnlyFromAmong("socket", "dotnetty");
 var basePort = new Option<int>("--base-port") { Description = "first replica port (0: a free range)", DefaultValueFactory = _ => 0 };
 var noFsync = new Option<bool>("--no-fsync") { Description = "do not fsync the logs (experiments only: a crash may lose vouched state)" };
+var pipelineDepth = new Option<int>("--pipeline-depth") { Description = "PBFT batches in flight per shard (cluster setting pipelineDepth)", DefaultValueFactory = _ => new NodeSettings().PipelineDepth };
+var batchMax = new Option<int>("--batch-max") { Description = "requests per PBFT batch at most (cluster setting batchRequestsMax)", DefaultValueFactory = _ => new NodeSettings().BatchRequestsMax };
 var keep = new Option<bool>("--keep") { Description = "keep the cluster directory (keys, cluster file, logs, node logs)" };
 var cluster = new Option<FileInfo>("--cluster") { Description = "cluster file of a running cluster", Required = true };
 
 var local = new Command("local", "start K × n replica processes on 127.0.0.1, run the load, stop and clean up (the default)")
 {
-    shards, replicas, inputs, rate, concurrency, duration, warmup, objects, transport, basePort, noFsync, keep,
+    shards, replicas, inputs, rate, concurrency, duration, warmup, objects, transport, basePort, noFsync, pipelineDepth, batchMax, keep,
 };
 var run = new Command("run", "load a running cluster described by a cluster file")
 {
@@ -31,7 +33,7 @@ var run = new Command("run", "load a running cluster described by a cluster file
 };
 var root = new RootCommand("Chainspace load generator: committed tx/s and latency of Dummy transactions")
 {
-    local, run, shards, replicas, inputs, rate, concurrency, duration, warmup, objects, transport, basePort, noFsync, keep,
+    local, run, shards, replicas, inputs, rate, concurrency, duration, warmup, objects, transport, basePort, noFsync, pipelineDepth, batchMax, keep,
 };
 
 LoadOptions Load(ParseResult p)
@@ -54,6 +56,8 @@ async Task<int> LocalAsync(ParseResult p, CancellationToken token)
         load = Load(p);
         if (k < 1) throw new ArgumentException("--shards: must be >= 1");
         if (n < 1 || n % 3 != 1) throw new ArgumentException("--replicas: must be 3f+1 (1, 4, 7, ...)");
+        if (p.GetValue(pipelineDepth) is < 1 or > 1024) throw new ArgumentException("--pipeline-depth: must be between 1 and 1024");
+        if (p.GetValue(batchMax) < 1) throw new ArgumentException("--batch-max: must be >= 1");
     }
     catch (ArgumentException e)
     {
@@ -67,7 +71,13 @@ async Task<int> LocalAsync(ParseResult p, CancellationToken token)
     int closedLoopCeiling = load.Concurrency >= 512 ? 12_000 : 8_000;
     int expectedTx = load.Rate > 0 ? (int)(load.Rate * seconds * 1.05) + 1000 : (int)Math.Min(closedLoopCeiling * seconds, 2_000_000);
     int pool = p.GetValue(objects) is > 0 and var o ? o : Math.Max(20_000, expectedTx * m + expectedTx * m / 4);
-    var settings = new NodeSettings { Transport = p.GetValue(transport)!, Fsync = !p.GetValue(noFsync) };
+    var settings = new NodeSettings
+    {
+        Transport = p.GetValue(transport)!,
+        Fsync = !p.GetValue(noFsync),
+        PipelineDepth = p.GetValue(pipelineDepth),
+        BatchRequestsMax = p.GetValue(batchMax),
+    };
     var genesis = new GenesisSpec { Label = "bench", DummyObjects = pool };
     Console.Error.WriteLine($"local cluster: {k} shards × {n} replicas, {m}-input Dummy transactions, {(load.Rate > 0 ? $"open loop {load.Rate} tx/s" : $"closed loop, {load.Concurrency} in flight")}, {pool:N0} genesis objects, transport {settings.Transport}, fsync {(settings.Fsync ? "on" : "off")}");
     await using var local = LocalCluster.Create(k, n, p.GetValue(basePort), settings, genesis, p.GetValue(keep), line => Console.Error.WriteLine(line));

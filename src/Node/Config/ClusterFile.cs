@@ -21,10 +21,13 @@ public sealed record NodeSettings
     /// <summary>0: the primary cuts a batch as soon as its pipeline has room, so batches grow with load.</summary>
     public int BatchDelayTicks { get; init; }
     /// <summary>Batches in flight. Small on purpose: requests that arrive while the pipeline is full wait and
-    /// go out together, so batches grow with load and the per-batch signatures are shared by more
-    /// requests. Measured on 2 cores, 2 × 4 replicas, 256 in flight: depth 16 gave batches of 8.8 requests
-    /// and 1,224 tx/s; depth 4, 30.5 and 3,189 tx/s; depth 2, 55.4 and 3,692 tx/s.</summary>
-    public int PipelineDepth { get; init; } = 2;
+    /// go out together, so batches grow with load and the per-batch signatures, fsyncs and messages are
+    /// shared by more requests. Measured on 2 cores, 2 × 4 replicas, 256 in flight: depth 16 gave batches of
+    /// 8.8 requests and 1,224 tx/s; depth 4, 30.5 and 3,189 tx/s; depth 2, 55.4 and 3,692 tx/s. After
+    /// hashing got cheaper, over 40 s with checkpoints: depth 2, 57.8 and 5,404 tx/s (p50 41 ms); depth 1,
+    /// 101 and 6,268 tx/s (p50 37 ms). At 100 tx/s open loop the two are alike (p50 6.2 ms vs 6.9 ms). A
+    /// cluster whose round trip is long next to its CPU time per batch (a WAN) wants more.</summary>
+    public int PipelineDepth { get; init; } = 1;
     /// <summary>Checkpoints carry the whole ledger snapshot, so they are spaced out; C batches apart.</summary>
     public int CheckpointInterval { get; init; } = 1024;
     public int WatermarkWindow { get; init; } = 2048;
