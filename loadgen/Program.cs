@@ -6,6 +6,10 @@ using Chainspace.Node.Config;
 
 // Chainspace.LoadGen [local] [--shards 2 --replicas 4 --inputs 1 ...]   start a local cluster, load it, stop it
 // Chainspace.LoadGen run --cluster cluster.json [...]                   load a running cluster (e.g. on EC2)
+
+// The client's decisions arrive on the socket engine's thread with no thread-pool hop, as on the nodes; the
+// closed loop sends the next transaction from there. Node processes set it for themselves.
+Chainspace.Transport.Sockets.SocketCompletions.RunInline();
 var shards = new Option<int>("--shards") { Description = "shards (K)", DefaultValueFactory = _ => 2 };
 var replicas = new Option<int>("--replicas") { Description = "replicas per shard (3f+1)", DefaultValueFactory = _ => 4 };
 var inputs = new Option<int>("--inputs") { Description = "inputs per transaction, each in a random shard", DefaultValueFactory = _ => 1 };

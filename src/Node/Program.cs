@@ -5,6 +5,10 @@ using Chainspace.Node.Config;
 // chainspace-node --cluster cluster.json --key s0r1.key [--data dir]
 // One replica per process. SIGTERM or Ctrl-C stops it gracefully (the log is flushed); a restart with the
 // same --data recovers from the log and catches up from its peers.
+
+// Before any socket exists: received frames go from the socket engine's thread straight to the replica's queue
+// (TransportOptions.InlineReceive), with no thread-pool hop in between.
+Chainspace.Transport.Sockets.SocketCompletions.RunInline();
 var cluster = new Option<FileInfo>("--cluster") { Description = "cluster file (JSON): shards, replicas, keys, settings, genesis", Required = true };
 var key = new Option<FileInfo>("--key") { Description = "this node's key file (names the node)", Required = true };
 var data = new Option<DirectoryInfo?>("--data") { Description = "directory of the node's log; omit to run without durability (experiments only)" };

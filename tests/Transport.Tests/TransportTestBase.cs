@@ -15,9 +15,12 @@ public abstract class TransportTestBase : IAsyncLifetime
 
     protected abstract TransportKind Kind { get; }
 
+    /// <summary>Options every transport of this test class gets (a variant of the transport under test).</summary>
+    protected virtual TransportOptions Adjust(TransportOptions options) => options;
+
     protected ITransport Create(LocalIdentity identity, RecordingHandler handler, Func<TransportOptions, TransportOptions>? tweak = null, ClusterConfig? cluster = null)
     {
-        var transport = TransportFactory.Create(Kind, cluster ?? TestCluster.Config, identity, handler, TestCluster.Options(Log, tweak));
+        var transport = TransportFactory.Create(Kind, cluster ?? TestCluster.Config, identity, handler, Adjust(TestCluster.Options(Log, tweak)));
         lock (_transports) _transports.Add(transport);
         return transport;
     }

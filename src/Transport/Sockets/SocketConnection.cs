@@ -38,7 +38,7 @@ internal sealed class SocketConnection : Connection
         _output = new Pipe(new PipeOptions(pool: core.Pool, readerScheduler: scheduler, writerScheduler: PipeScheduler.Inline,
             pauseWriterThreshold: 0, resumeWriterThreshold: 0, minimumSegmentSize: options.SendSegmentBytes, useSynchronizationContext: false));
         _receiver = new FrameReceiver(this, core.Pool, options);
-        _receiveArgs = new SocketAwaitableEventArgs(scheduler);
+        _receiveArgs = new SocketAwaitableEventArgs(options.InlineReceive ? PipeScheduler.Inline : scheduler);
         _sender = new SocketSender(scheduler);
     }
 

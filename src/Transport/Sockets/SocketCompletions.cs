@@ -1,0 +1,24 @@
+namespace Chainspace.Transport.Sockets;
+
+/// <summary>
+/// The runtime's socket engine completes operations on its epoll threads only when the environment variable
+/// <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c> is set when the engine starts (it is read once, by a
+/// static initializer); otherwise every completion is first queued to the thread pool. There is no API for it,
+/// so a process that wants it sets the variable before its first socket operation.
+/// </summary>
+public static class SocketCompletions
+{
+    public const string Variable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
+    /// <summary>
+    /// Asks for inline completions, unless the variable is already set (the user's choice wins). Call at the top
+    /// of Main, before any socket is used; later calls have no effect on an engine already running. Returns
+    /// whether completions will run inline.
+    /// </summary>
+    public static bool RunInline()
+    {
+        string? current = Environment.GetEnvironmentVariable(Variable);
+        if (current is null) Environment.SetEnvironmentVariable(Variable, "1");
+        return current is null or "1";
+    }
+}
