@@ -43,6 +43,14 @@ public class SbacBatchBenchmarks
     [Params(Workload.OneInput)]
     public Workload Mix { get; set; }
 
+    /// <summary>Batches between PBFT checkpoints. 32 (the default) puts a checkpoint every 8k–32k transactions,
+    /// more often than a node's default (1024 batches of ~100 requests, ~100k transactions), so the O(state)
+    /// checkpoint weighs more here than on a node; CHAINSPACE_BENCH_CHECKPOINT_INTERVALS=32,1024 shows both.</summary>
+    [ParamsSource(nameof(CheckpointIntervals))]
+    public int CheckpointInterval { get; set; }
+
+    public static IEnumerable<int> CheckpointIntervals => BenchEnvironment.List("CHAINSPACE_BENCH_CHECKPOINT_INTERVALS", [32], BenchEnvironment.ParseInt);
+
     private InProcessSbacCluster _cluster = null!;
     private DummyWorkload _workload = null!;
 
@@ -54,6 +62,7 @@ public class SbacBatchBenchmarks
             BatchSize = BatchSize,
             Authentication = Auth,
             TransactionsCapacity = 1 << 20,   // no table resize during a short or default run
+            CheckpointInterval = CheckpointInterval,
         };
         var map = Chainspace.Core.Cluster.ClusterConfig.CreateLocal(options.Shards, options.ReplicasPerShard, seed: "sbac-bench").Config.ShardMap;
         _workload = new DummyWorkload(map, TransactionsPerInvoke, Mix == Workload.TwoShard10Pct ? 100 : 0);

@@ -37,13 +37,16 @@ public sealed class TransactionIds
         return n;
     }
 
+    [ThreadStatic] private static ParsedTransaction? t_parser;
+
     internal static TransactionIds Compute(Transaction tx)
     {
         byte[] bytes = tx.Encode();
-        var parsed = new ParsedTransaction(Codec.CodecLimits.Default with
-        {
-            TransactionBytesMax = Math.Max(bytes.Length, Codec.CodecLimits.Default.TransactionBytesMax),
-        });
+        // A parser carries scratch sized for the largest transaction: one per thread, not one per transaction
+        // (building a load generator's workload computed ids for hundreds of thousands of them).
+        var parsed = bytes.Length <= Codec.CodecLimits.Default.TransactionBytesMax
+            ? t_parser ??= new ParsedTransaction(Codec.CodecLimits.Default)
+            : new ParsedTransaction(Codec.CodecLimits.Default with { TransactionBytesMax = bytes.Length });
         if (!parsed.TryParse(bytes, out var failure)) throw new Codec.CodecException(failure);
         parsed.ComputeIds(bytes);
         var view = parsed.View(bytes);
