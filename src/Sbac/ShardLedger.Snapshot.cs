@@ -34,7 +34,11 @@ public sealed partial class ShardLedger
     {
         if (_snapshotValid && _snapshotSequence == sequence)
         {
-            output.Write(_snapshotBuffer.WrittenSpan);
+            // One GetSpan for the whole snapshot: Write() would ask for whatever the writer has free and make an
+            // ArrayBufferWriter double its way up to the state's size, a large-object allocation per step.
+            var snapshot = _snapshotBuffer.WrittenSpan;
+            snapshot.CopyTo(output.GetSpan(snapshot.Length));
+            output.Advance(snapshot.Length);
             return;
         }
         WriteSnapshotCore(output, sequence);

@@ -134,44 +134,65 @@ public sealed partial class ObjectStore
         if (state == ObjectState.Active) _activeCount++;
     }
 
-    /// <summary>The canonical order of a snapshot: objects and locking transactions sorted by id.</summary>
+    // Scratch of snapshot plans, kept between checkpoints: a checkpoint sorts every object id, and fresh arrays
+    // each time were megabytes of large-object-heap garbage per checkpoint, paid for in gen2 collections.
+    private Hash256[] _planIds = [];
+    private int[] _planEntryIndex = [];
+    private Hash256[] _planTxIds = [];
+    private int[] _planSlots = [];
+    private int[] _planSlotToTx = [];
+
+    private static T[] Scratch<T>(ref T[] array, int length)
+    {
+        if (array.Length < length) array = new T[Math.Max(length, (int)Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length), Array.MaxLength))];
+        return array;
+    }
+
+    /// <summary>The canonical order of a snapshot: objects and locking transactions sorted by id. It lives in the
+    /// store's scratch arrays, so it is valid until the next plan.</summary>
     private readonly struct SnapshotPlan
     {
-        private readonly Hash256[] _ids;
-        private readonly int[] _entryIndex;
         private readonly Hash256[] _txIds;
+        private readonly int _txCount;
+        private readonly int[] _entryIndex;
+        private readonly int _count;
         private readonly int[] _slotToTx;   // lock slot → position in _txIds
 
         public SnapshotPlan(ObjectStore store)
         {
-            _ids = new Hash256[store._count];
-            _entryIndex = new int[store._count];
+            _count = store._count;
+            var ids = Scratch(ref store._planIds, _count).AsSpan(0, _count);
+            _entryIndex = Scratch(ref store._planEntryIndex, _count);
+            var entryIndex = _entryIndex.AsSpan(0, _count);
             int n = 0;
             for (int i = 0; i < store._entries.Length; i++)
             {
                 if (store._entries[i].State == ObjectState.Absent) continue;
-                _ids[n] = store._entries[i].Id;
-                _entryIndex[n++] = i;
+                ids[n] = store._entries[i].Id;
+                entryIndex[n++] = i;
             }
             Invariant.Check(n == store._count);
-            Array.Sort(_ids, _entryIndex);
+            ids.Sort(entryIndex);
 
-            _txIds = new Hash256[store._lockingTransactions];
-            var slots = new int[store._lockingTransactions];
+            _txCount = store._lockingTransactions;
+            _txIds = Scratch(ref store._planTxIds, _txCount);
+            var txIds = _txIds.AsSpan(0, _txCount);
+            var slots = Scratch(ref store._planSlots, _txCount).AsSpan(0, _txCount);
             int t = 0;
             foreach (int stored in store._lockIndex)
             {
                 if (stored == 0) continue;
-                _txIds[t] = store._locks[stored - 1].TxId;
+                txIds[t] = store._locks[stored - 1].TxId;
                 slots[t++] = stored - 1;
             }
-            Array.Sort(_txIds, slots);
-            _slotToTx = new int[store._locks.Length];
+            txIds.Sort(slots);
+            // Only the slots of locked entries are read back, and each is set here: no clearing needed.
+            _slotToTx = Scratch(ref store._planSlotToTx, store._locks.Length);
             for (int i = 0; i < slots.Length; i++) _slotToTx[slots[i]] = i;
 
-            int length = SnapshotFixedBytes + SpanWriter.VarintLength((ulong)_txIds.Length) + _txIds.Length * Hash256.Size
-                + SpanWriter.VarintLength((ulong)_ids.Length) + _ids.Length * (Hash256.Size + 1);
-            foreach (int index in _entryIndex)
+            int length = SnapshotFixedBytes + SpanWriter.VarintLength((ulong)_txCount) + _txCount * Hash256.Size
+                + SpanWriter.VarintLength((ulong)_count) + _count * (Hash256.Size + 1);
+            foreach (int index in entryIndex)
             {
                 ref readonly var entry = ref store._entries[index];
                 if (entry.State == ObjectState.Locked) length += SpanWriter.VarintLength((ulong)_slotToTx[entry.LockSlot]);
@@ -186,10 +207,10 @@ public sealed partial class ObjectStore
             var writer = new SpanWriter(destination[..Length]);
             writer.WriteFormatHeader();
             writer.WriteUInt64LittleEndian(sequence);
-            writer.WriteVarUInt64((ulong)_txIds.Length);
-            foreach (var txId in _txIds) writer.WriteHash(txId);
-            writer.WriteVarUInt64((ulong)_ids.Length);
-            foreach (int index in _entryIndex)
+            writer.WriteVarUInt64((ulong)_txCount);
+            foreach (var txId in _txIds.AsSpan(0, _txCount)) writer.WriteHash(txId);
+            writer.WriteVarUInt64((ulong)_count);
+            foreach (int index in _entryIndex.AsSpan(0, _count))
             {
                 ref readonly var entry = ref store._entries[index];
                 writer.WriteHash(entry.Id);
