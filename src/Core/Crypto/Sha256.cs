@@ -12,7 +12,7 @@ namespace Chainspace.Core.Crypto;
 /// (SHA-NI where the CPU has it) without that overhead: ~100 ns for the same input
 /// (bench: <c>HashingBenchmarks</c>).
 ///
-/// Where libcrypto cannot be loaded (another OS, a build without the deprecated low-level API), or when
+/// Where libcrypto cannot be loaded (not Linux, a build without the deprecated low-level API), or when
 /// <c>CHAINSPACE_SHA256=bcl</c> is set, every call goes to the BCL instead. Both give the same digests.
 /// </summary>
 public static unsafe class Sha256
@@ -82,9 +82,9 @@ public static unsafe class Sha256
         // sizeof(SHA256_CTX) is 112 bytes in every OpenSSL since 0.9.8; the buffer leaves room to spare.
         private const int ContextBytes = 256;
 
-        // Calls skip the GC transition, so a call must stay short: longer inputs go in slices of this size
-        // (~10 µs each with SHA-NI) and the GC can run between them.
-        private const int SliceBytes = 16 * 1024;
+        // Calls skip the GC transition (a GC waits for them to return), so each must stay short: longer inputs
+        // go in slices of this size, ~2.5 µs each with SHA-NI.
+        private const int SliceBytes = 4 * 1024;
 
         private readonly delegate* unmanaged[SuppressGCTransition]<byte*, int> _init;
         private readonly delegate* unmanaged[SuppressGCTransition]<byte*, byte*, nuint, int> _update;
@@ -99,9 +99,9 @@ public static unsafe class Sha256
 
         public static OpenSslLowLevel? TryLoad()
         {
-            string[] names = OperatingSystem.IsLinux() ? ["libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.so"]
-                : OperatingSystem.IsMacOS() ? ["libcrypto.3.dylib"]
-                : [];
+            // Linux only: it is where the BCL itself runs on OpenSSL (macOS and Windows use the OS's own crypto, and
+            // macOS stops a process that loads its system libcrypto directly).
+            string[] names = OperatingSystem.IsLinux() ? ["libcrypto.so.3", "libcrypto.so.1.1"] : [];
             foreach (string name in names)
             {
                 if (!NativeLibrary.TryLoad(name, out nint lib)) continue;
