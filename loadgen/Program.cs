@@ -59,7 +59,7 @@ async Task<int> LocalAsync(ParseResult p, CancellationToken token)
     {
         load = Load(p);
         if (k < 1) throw new ArgumentException("--shards: must be >= 1");
-        if (n < 1 || n % 3 != 1) throw new ArgumentException("--replicas: must be 3f+1 (1, 4, 7, ...)");
+        if (n < 4 || n % 3 != 1) throw new ArgumentException("--replicas: must be 3f+1 with f >= 1 (4, 7, 10, ...)");
         if (p.GetValue(pipelineDepth) is < 1 or > 1024) throw new ArgumentException("--pipeline-depth: must be between 1 and 1024");
         if (p.GetValue(batchMax) < 1) throw new ArgumentException("--batch-max: must be >= 1");
     }

@@ -51,6 +51,23 @@ public sealed class ConfigTests
         Assert.Contains(expected, e.Message);
     }
 
+    // PBFT needs f >= 1: a shard of 1 (or 2, 3, 5) replicas would stop every node at start-up with an exception
+    // from deep inside the replica, so the cluster file refuses it and names the field.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void ClusterFile_ShardWithoutFaultTolerance_IsRefused(int keep)
+    {
+        var (file, _) = Local();
+        var root = System.Text.Json.Nodes.JsonNode.Parse(file.ToJson())!;
+        var replicas = root["shards"]![0]!["replicas"]!.AsArray();
+        while (replicas.Count > keep) replicas.RemoveAt(replicas.Count - 1);
+        var e = Assert.Throws<ConfigException>(() => ClusterFile.Parse(root.ToJsonString()));
+        Assert.Contains("shards[0].replicas", e.Message);
+        Assert.Contains("f >= 1", e.Message);
+        Assert.Contains("f >= 1", Assert.Throws<ConfigException>(() => ClusterFile.CreateLocal(1, 1, 17000, new NodeSettings(), new GenesisSpec { Label = "t" })).Message);
+    }
+
     [Fact]
     public void ClusterFile_BadKeyAndBrokenJson_AreClearErrors()
     {

@@ -71,7 +71,8 @@ public sealed class ClusterConfig
         {
             var shard = Shards[s];
             if (shard.Shard != s) throw new ArgumentException($"cluster.shards[{s}].shard: expected {s}, got {shard.Shard}");
-            if (shard.N % 3 != 1) throw new ArgumentException($"cluster.shards[{s}].replicas: n must be 3f+1, got {shard.N}");
+            // f = 0 is no fault tolerance at all, and PBFT's quorums (2f+1 of 3f+1) assume f >= 1.
+            if (shard.N < 4 || shard.N % 3 != 1) throw new ArgumentException($"cluster.shards[{s}].replicas: n must be 3f+1 with f >= 1 (4, 7, 10, ...), got {shard.N}");
             for (int r = 0; r < shard.N; r++)
             {
                 var replica = shard.Replicas[r];

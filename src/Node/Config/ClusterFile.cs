@@ -277,7 +277,7 @@ public sealed class ClusterFile
         int shards, int replicasPerShard, int basePort, NodeSettings settings, GenesisSpec genesis)
     {
         if (shards < 1) throw new ConfigException($"shards: need at least 1, got {shards}");
-        if (replicasPerShard < 1 || replicasPerShard % 3 != 1) throw new ConfigException($"replicas per shard: must be 3f+1, got {replicasPerShard}");
+        if (replicasPerShard < 4 || replicasPerShard % 3 != 1) throw new ConfigException($"replicas per shard: must be 3f+1 with f >= 1 (4, 7, 10, ...), got {replicasPerShard}");
         if (basePort < 1 || basePort + shards * replicasPerShard > 65535) throw new ConfigException($"base port: {basePort} leaves no room for {shards * replicasPerShard} ports");
         var keys = new Dictionary<NodeId, Ed25519KeyPair>();
         var list = new List<ShardConfig>();
