@@ -16,6 +16,8 @@ public sealed partial class Replica
     private int _viewChangeTimeout;
     private byte[]? _newViewBytes; // the NEW-VIEW that started the current view, for laggards
     private long _queueFrontSince;
+    private ulong _pendingSequence, _pendingView;   // the executable-next batch the request timer last saw pending
+    private long _pendingSince;
 
     /// <summary>Castro-Liskov's request timer: runs while some request waits, restarts when the request it
     /// waits for executes (so a primary cannot censor one request while ordering others).</summary>
@@ -27,10 +29,22 @@ public sealed partial class Replica
         // primary that cannot finish the batches others still need.
         var next = _slots[(_lastExecuted + 1) % _window];
         bool batchPending = next.Sequence == _lastExecuted + 1 && next.HasPrePrepare && next.View == _view && !next.Executed;
-        if (batchPending && _now - Math.Max(_lastProgressTick, _viewStartTick) >= _o.RequestTimeoutTicks)
+        if (batchPending)
         {
-            StartViewChange(_view + 1, outbox);
-            return;
+            // The timer runs from when this batch was first seen pending (this runs every tick), not only from the
+            // last progress: after an idle spell longer than the timeout, the first batch would otherwise start a
+            // view change at the first tick before it executes.
+            if (_pendingSequence != next.Sequence || _pendingView != _view)
+            {
+                _pendingSequence = next.Sequence;
+                _pendingView = _view;
+                _pendingSince = _now;
+            }
+            if (_now - Math.Max(Math.Max(_lastProgressTick, _viewStartTick), _pendingSince) >= _o.RequestTimeoutTicks)
+            {
+                StartViewChange(_view + 1, outbox);
+                return;
+            }
         }
         if (IsPrimary) return;
         while (_queue.Count > 0)

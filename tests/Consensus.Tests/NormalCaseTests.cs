@@ -55,6 +55,29 @@ public class NormalCaseTests
         Assert.Equal(0, collector.Outstanding);
     }
 
+    // Regression: the request timer measured a pending batch from the last executed batch, so after an idle spell
+    // longer than the timeout the first batch started a view change at the first tick before it executed (seen as
+    // "view 1 installed" on the first transaction of a freshly started shard).
+    [Fact]
+    public void AfterAnIdleSpell_TheFirstBatch_DoesNotStartAViewChange()
+    {
+        var c = new TestCluster();
+        c.TickAll(3 * new ReplicaOptions().RequestTimeoutTicks);
+        c.Submit(5, 1);
+        c.Step(0, Consensus.Input.Tick());   // the primary cuts the batch: it is pending there until it executes
+        var held = new List<(int From, int To, byte[] Message)>();
+        for (int tick = 0; tick < 3; tick++)
+        {
+            c.Run(m => { held.Add(m); return false; });   // the network is slow: the batch stays pending
+            for (int i = 0; i < c.Replicas.Length; i++) c.Step(i, Consensus.Input.Tick());
+        }
+        foreach (var m in held) c.Network.Enqueue(m);
+        c.Run();
+        c.TickAll(2);
+        Assert.All(c.Replicas, r => Assert.Equal(0UL, r.View));
+        Assert.All(c.Apps, a => Assert.Equal(1UL, a.Count));
+    }
+
     [Fact]
     public void ExactlyOnce_ResentExecutedRequest_GetsCachedReplyAndDoesNotExecuteAgain()
     {
