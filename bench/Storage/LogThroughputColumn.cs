@@ -9,32 +9,17 @@ namespace Chainspace.Bench.Storage;
 /// Records/s and payload MB/s from BenchmarkDotNet's mean, for benchmarks whose operation is one record
 /// (OperationsPerInvoke) and whose <c>RecordSize</c> parameter is the payload size.
 /// </summary>
-public sealed class LogThroughputColumn(string name, bool megabytes) : IColumn
+public sealed class LogThroughputColumn(string name, bool megabytes)
+    : DerivedColumn(name, megabytes ? "Payload megabytes (10^6) appended per second" : "Records appended per second")
 {
     public static readonly IColumn RecordsPerSecond = new LogThroughputColumn("Records/s", megabytes: false);
     public static readonly IColumn MegabytesPerSecond = new LogThroughputColumn("MB/s", megabytes: true);
 
-    public string Id => nameof(LogThroughputColumn) + name;
-    public string ColumnName => name;
-    public bool AlwaysShow => true;
-    public ColumnCategory Category => ColumnCategory.Custom;
-    public int PriorityInCategory => 0;
-    public bool IsNumeric => true;
-    public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => megabytes ? "Payload megabytes (10^6) appended per second" : "Records appended per second";
-
-    public bool IsAvailable(Summary summary) => true;
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    protected override double? Compute(BenchmarkReport report, BenchmarkCase benchmarkCase)
     {
-        if (summary[benchmarkCase]?.ResultStatistics is not { } stats) return "-";
-        if (benchmarkCase.Parameters["RecordSize"] is not int bytes) return "-";
-        double perSecond = 1e9 / stats.Mean;
-        double value = megabytes ? perSecond * bytes / 1e6 : perSecond;
-        return value.ToString(value >= 100 ? "N0" : "N2", System.Globalization.CultureInfo.InvariantCulture);
+        if (benchmarkCase.Parameters["RecordSize"] is not int bytes) return null;
+        double perSecond = 1e9 / report.ResultStatistics!.Mean;
+        return megabytes ? perSecond * bytes / 1e6 : perSecond;
     }
 }
 

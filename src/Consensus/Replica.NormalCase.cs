@@ -100,7 +100,7 @@ public sealed partial class Replica
 
         ulong seq = _nextSequence++;
         var slot = SlotFor(seq);
-        var digest = BatchDigest(body);
+        var digest = Wire.BatchDigest(body);
         Span<byte> sig = stackalloc byte[Sig];
         Statement.Sign(_signer, StatementKind.PrePrepare, _ctx, _view, seq, digest, _self, sig);
         slot.BeginView(_view, digest, sig);
@@ -128,7 +128,7 @@ public sealed partial class Replica
             Reject(RejectReason.Malformed);
             return;
         }
-        if ((_bugs & PlantedBug.SkipBatchDigestCheck) == 0 && BatchDigest(m.Body) != m.Digest)
+        if ((_bugs & PlantedBug.SkipBatchDigestCheck) == 0 && Wire.BatchDigest(m.Body) != m.Digest)
         {
             Reject(RejectReason.DigestMismatch);
             return;
@@ -316,7 +316,7 @@ public sealed partial class Replica
             Reject(RejectReason.Malformed);
             return false;
         }
-        if (BatchDigest(body) != digest)
+        if (Wire.BatchDigest(body) != digest)
         {
             Reject(RejectReason.DigestMismatch);
             return false;

@@ -240,7 +240,7 @@ public sealed partial class Replica
         var map = new Dictionary<Hash256, byte[]>();
         foreach (var body in bodies)
         {
-            if (Wire.TryValidateBatch(body, _o.BatchRequestsMax, _o.RequestBytesMax, out _)) map.TryAdd(BatchDigest(body), body);
+            if (Wire.TryValidateBatch(body, _o.BatchRequestsMax, _o.RequestBytesMax, out _)) map.TryAdd(Wire.BatchDigest(body), body);
         }
         return map;
     }

@@ -232,8 +232,6 @@ public sealed partial class Replica
         return slot;
     }
 
-    private static Hash256 BatchDigest(ReadOnlySpan<byte> body) => Wire.BatchDigest(body);
-
     private ulong NextPersistId() => _nextPersistId++;
 
     private void SendVote(Outbox outbox, MessageType type, Slot slot, ReadOnlySpan<byte> signature, OutputKind kind, int to, ulong persistId)

@@ -17,9 +17,6 @@ namespace Chainspace.Core.Crypto;
 /// </summary>
 public static unsafe class Sha256
 {
-    /// <summary>Which implementation this process uses: "openssl-lowlevel" or "bcl".</summary>
-    public static string Provider => s_native is not null ? "openssl-lowlevel" : "bcl";
-
     /// <summary>True when the low-level OpenSSL functions were found.</summary>
     internal static bool NativeAvailable => s_loaded is not null;
 

@@ -12,13 +12,10 @@ public static class SocketCompletions
 
     /// <summary>
     /// Asks for inline completions, unless the variable is already set (the user's choice wins). Call at the top
-    /// of Main, before any socket is used; later calls have no effect on an engine already running. Returns
-    /// whether completions will run inline.
+    /// of Main, before any socket is used; later calls have no effect on an engine already running.
     /// </summary>
-    public static bool RunInline()
+    public static void RunInline()
     {
-        string? current = Environment.GetEnvironmentVariable(Variable);
-        if (current is null) Environment.SetEnvironmentVariable(Variable, "1");
-        return current is null or "1";
+        if (Environment.GetEnvironmentVariable(Variable) is null) Environment.SetEnvironmentVariable(Variable, "1");
     }
 }
