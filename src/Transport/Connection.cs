@@ -69,6 +69,26 @@ public abstract partial class Connection : IFrameSink, IFrameConsumer
         return Enqueue(frameType, payload);
     }
 
+    /// <summary>
+    /// Like <see cref="TrySend"/>, but the frame may be held until <see cref="FlushDeferred"/>, which the caller
+    /// must call once it has queued what it has to send now (an event loop at the end of its round). The socket
+    /// transport then writes everything deferred with one send syscall on the caller's thread when its send loop
+    /// is idle, instead of waking that loop; frames keep their order with every other frame of the connection.
+    /// </summary>
+    public SendStatus TrySendDeferred(byte frameType, ReadOnlySpan<byte> payload)
+    {
+        if (FrameHeader.IsControlType(frameType)) throw new ArgumentOutOfRangeException(nameof(frameType), $"frame type 0x{frameType:X2} is reserved for the transport");
+        if (payload.Length > _core.Options.FrameBytesMax) return SendStatus.TooLarge;
+        if (Volatile.Read(ref _state) != StateEstablished) return SendStatus.NotConnected;
+        return EnqueueDeferred(frameType, payload);
+    }
+
+    /// <summary>Sends (or hands to the send loop) every frame queued by <see cref="TrySendDeferred"/>. Never blocks.</summary>
+    public virtual void FlushDeferred() { }
+
+    /// <summary>Transports without a deferred path send at once.</summary>
+    private protected virtual SendStatus EnqueueDeferred(byte frameType, ReadOnlySpan<byte> payload) => Enqueue(frameType, payload);
+
     /// <summary>Closes the connection; <paramref name="reason"/> is logged and passed to the handler.</summary>
     public void Abort(string reason) => Close(reason, TransportLogLevel.Information);
 

@@ -142,6 +142,61 @@ public abstract class TransportConformanceTests : TransportTestBase
     }
 
     [Fact]
+    public async Task DeferredSend_MixedWithImmediateSends_DeliveredInOrderAfterFlush()
+    {
+        const int Rounds = 2_000;
+        var (_, _, connection, _, serverHandler) = await ConnectPair();
+        int sequence = 0;
+        for (int round = 0; round < Rounds; round++)
+        {
+            // A round as an event loop makes it: deferred frames, now and then an immediate one among them, one flush.
+            int frames = 1 + round % 7;
+            for (int i = 0; i < frames; i++)
+            {
+                var payload = Numbered(sequence++, 8 + (round * 31 + i) % 900);
+                var status = round % 5 == 0 && i == frames / 2 ? connection.TrySend(T, payload) : connection.TrySendDeferred(T, payload);
+                Assert.Equal(SendStatus.Queued, status);
+            }
+            connection.FlushDeferred();
+            if (round % 100 == 0) await Eventually.True(() => serverHandler.FrameCount == sequence, "round delivered");
+        }
+        await Eventually.True(() => serverHandler.FrameCount == sequence, "all deferred frames delivered");
+        AssertSequence(serverHandler, sequence);
+    }
+
+    [Fact]
+    public async Task DeferredSend_MoreThanTheSocketTakes_RestGoesThroughTheSendLoop()
+    {
+        // Rounds that each fit one segment, and together far more than the socket buffers of a blocked receiver
+        // hold: a flush sends what the socket takes and hands the rest to the send loop, without blocking and
+        // without reordering; later rounds queue behind it.
+        var (_, _, connection, _, serverHandler) = await ConnectPair(o => o with { SendQueueBytesMax = 64 << 20 });
+        using var gate = new ManualResetEventSlim(false);
+        serverHandler.Gate = gate;
+        int sequence = 0;
+        for (int round = 0; round < 400; round++)
+        {
+            for (int i = 0; i < 40; i++) Assert.Equal(SendStatus.Queued, connection.TrySendDeferred(T, Numbered(sequence++, 1000 + i * 5)));
+            connection.FlushDeferred();
+        }
+        gate.Set();
+        await Eventually.True(() => serverHandler.FrameCount == sequence, $"all {sequence} frames delivered");
+        AssertSequence(serverHandler, sequence);
+    }
+
+    [Fact]
+    public async Task DeferredSend_OnClosedConnection_ReportsNotConnectedAndFlushIsHarmless()
+    {
+        var (_, _, connection, _, _) = await ConnectPair();
+        Assert.Equal(SendStatus.Queued, connection.TrySendDeferred(T, Numbered(0, 16)));
+        connection.Abort("test closes it");
+        connection.FlushDeferred();
+        Assert.Equal(SendStatus.NotConnected, connection.TrySendDeferred(T, Numbered(1, 16)));
+        connection.FlushDeferred();
+        await connection.Completion;
+    }
+
+    [Fact]
     public async Task ManyPeers_FullMeshOverLinks_AllFramesDelivered()
     {
         const int Nodes = 4, PerPeer = 200;

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Chainspace.Core.Cluster;
 using Chainspace.Transport.Framing;
 
@@ -11,7 +13,7 @@ namespace Chainspace.Transport.Sockets;
 /// send is in flight goes out together in the next send, so a busy connection writes many frames per
 /// syscall. Both loops await reusable SocketAsyncEventArgs: no Task and no buffer per operation.
 /// </summary>
-internal sealed class SocketConnection : Connection
+internal sealed partial class SocketConnection : Connection
 {
     private readonly Socket _socket;
     private readonly Pipe _output;
@@ -27,6 +29,10 @@ internal sealed class SocketConnection : Connection
     private bool _sendLoopWaiting = true;
     private bool _unflushed;
     private int _transportClosed;
+    // Guarded by _sendLock. Deferred frames written while the send loop was idle, sent by FlushDeferred on the
+    // caller's thread (Linux only). Holds bytes only while the send loop waits and the pipe is empty, so the
+    // pipe never has bytes that should follow these; any other write spills them into the pipe first.
+    private readonly ArrayBufferWriter<byte>? _direct;
 
     public SocketConnection(TransportCore core, Socket socket, bool initiator, NodeId? expectedPeer, IoQueue scheduler)
         : base(core, initiator, expectedPeer, socket.RemoteEndPoint)
@@ -40,6 +46,7 @@ internal sealed class SocketConnection : Connection
         _receiver = new FrameReceiver(this, core.Pool, options);
         _receiveArgs = new SocketAwaitableEventArgs(options.InlineReceive ? PipeScheduler.Inline : scheduler);
         _sender = new SocketSender(scheduler);
+        if (OperatingSystem.IsLinux()) _direct = new ArrayBufferWriter<byte>(options.SendSegmentBytes);
     }
 
     public override long QueuedBytes => Interlocked.Read(ref _queuedBytes);
@@ -59,6 +66,7 @@ internal sealed class SocketConnection : Connection
         {
             if (_outputCompleted) return SendStatus.NotConnected;
             if (Volatile.Read(ref _queuedBytes) + bound > Core.Options.SendQueueBytesMax) return SendStatus.QueueFull;
+            SpillDirectLocked();
             var writer = _output.Writer;
             int written = FrameWriter.Write(writer, frameType, payload, Core.Options, Core.Pool);
             Interlocked.Add(ref _queuedBytes, written);
@@ -74,6 +82,110 @@ internal sealed class SocketConnection : Connection
             return SendStatus.Queued;
         }
     }
+
+    private protected override SendStatus EnqueueDeferred(byte frameType, ReadOnlySpan<byte> payload)
+    {
+        if (_direct is null) return Enqueue(frameType, payload);
+        int bound = FrameWriter.EncodedLengthMax(payload.Length);
+        lock (_sendLock)
+        {
+            // Only while the send loop is idle and the pipe holds nothing, and only what fits one segment:
+            // otherwise the frame joins the pipe (Enqueue), behind whatever is deferred already.
+            if (!_outputCompleted && _sendLoopWaiting && !_unflushed && _direct.WrittenCount + bound <= Core.Options.SendSegmentBytes)
+            {
+                if (Volatile.Read(ref _queuedBytes) + bound > Core.Options.SendQueueBytesMax) return SendStatus.QueueFull;
+                int written = FrameWriter.Write(_direct, frameType, payload, Core.Options, Core.Pool);
+                Interlocked.Add(ref _queuedBytes, written);
+                return SendStatus.Queued;
+            }
+        }
+        return Enqueue(frameType, payload);
+    }
+
+    public override void FlushDeferred()
+    {
+        if (_direct is null) return;
+        int error = 0;
+        lock (_sendLock)
+        {
+            if (_direct.WrittenCount == 0) return;
+            if (_outputCompleted)
+            {
+                _direct.ResetWrittenCount();
+                return;
+            }
+            var bytes = _direct.WrittenSpan;
+            int sent = SendNow(bytes, out error);
+            if (sent > 0) Interlocked.Add(ref _queuedBytes, -sent);
+            if (sent == bytes.Length)
+            {
+                _direct.ResetWrittenCount();
+                return;
+            }
+            if (error == 0)
+            {
+                // The socket buffer is full: the send loop takes the rest and waits for room.
+                _output.Writer.Write(bytes[Math.Max(sent, 0)..]);
+                _direct.ResetWrittenCount();
+                _sendLoopWaiting = false;
+                PublishLocked();
+                return;
+            }
+            _direct.ResetWrittenCount();
+        }
+        Close($"send failed: errno {error}", TransportLogLevel.Information);
+    }
+
+    /// <summary>Moves deferred bytes into the pipe, ahead of what is written next. Caller holds <see cref="_sendLock"/>.</summary>
+    private void SpillDirectLocked()
+    {
+        if (_direct is null || _direct.WrittenCount == 0) return;
+        _output.Writer.Write(_direct.WrittenSpan);
+        _direct.ResetWrittenCount();
+        _unflushed = true;
+    }
+
+    /// <summary>
+    /// One non-blocking send(2) on this thread: the bytes sent (0 when the socket buffer is full, error 0), or
+    /// -1 with errno. Written by hand: Socket.Send would block or go through the socket's async queue, and the
+    /// point is one syscall with no thread woken.
+    /// </summary>
+    private unsafe int SendNow(ReadOnlySpan<byte> bytes, out int error)
+    {
+        error = 0;
+        bool added = false;
+        var handle = _socket.SafeHandle;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int fd = (int)handle.DangerousGetHandle();
+            while (true)
+            {
+                nint n;
+                fixed (byte* p = bytes) n = send(fd, p, (nuint)bytes.Length, MsgDontWait | MsgNoSignal);
+                if (n >= 0) return (int)n;
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == EIntr) continue;
+                if (errno == EAgain) return 0;
+                error = errno;
+                return -1;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            error = EBadF;
+            return -1;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    private const int MsgDontWait = 0x40, MsgNoSignal = 0x4000, EIntr = 4, EAgain = 11, EBadF = 9;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial nint send(int socket, byte* buffer, nuint length, int flags);
 
     /// <summary>Makes the written bytes readable by the send loop (waking it if it waits). Caller holds <see cref="_sendLock"/>.</summary>
     private void PublishLocked()
