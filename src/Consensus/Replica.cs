@@ -114,6 +114,9 @@ public sealed partial class Replica
     public long StateDivergences { get; private set; }
     public long Rejected(RejectReason reason) => _rejected[(int)reason];
 
+    /// <summary>Matching votes that arrived after their certificate was complete, ignored unverified (not rejections).</summary>
+    public long SurplusVotes { get; private set; }
+
     public long TotalRejected
     {
         get

@@ -135,6 +135,40 @@ public class HandlerRejectionTests
     }
 
     [Fact]
+    public void Vote_AfterItsCertificateIsComplete_IgnoredUnverifiedWithNoStateChange()
+    {
+        var d = Wire.BatchDigest(Body);
+        _c.Step(1, Input.Message(0, PrePrepare(0, 0, 1)));            // the backup accepts and prepares (durable at once)
+        _c.Step(1, Input.Message(2, Vote(MessageType.Prepare, 2, 0, 1, d)));   // 2f prepares: prepared, it commits
+        var latePrepare = Vote(MessageType.Prepare, 3, 0, 1, d);
+        latePrepare[^1] ^= 0x01;   // a broken signature: never looked at, since the vote cannot matter any more
+        AssertIgnored(latePrepare, from: 3);
+        // A prepare for another digest still costs its verification (equivocation is caught either way).
+        AssertRejected(RejectReason.BadSignature, Vote(MessageType.Prepare, 2, 0, 1, Wire.BatchDigest([0]), claimed: 3), from: 3);
+
+        _c.Step(1, Input.Message(0, Vote(MessageType.Commit, 0, 0, 1, d)));
+        _c.Step(1, Input.Message(2, Vote(MessageType.Commit, 2, 0, 1, d)));    // with its own: 2f+1, executed
+        Assert.Equal(1UL, Backup.LastExecuted);
+        var lateCommit = Vote(MessageType.Commit, 3, 0, 1, d);
+        lateCommit[^1] ^= 0x01;
+        AssertIgnored(lateCommit, from: 3);
+        Assert.Equal(2L, Backup.SurplusVotes);
+    }
+
+    private void AssertIgnored(byte[] message, int from)
+    {
+        long surplus = Backup.SurplusVotes;
+        long rejected = Backup.TotalRejected;
+        ulong executed = Backup.LastExecuted;
+        _outbox.Clear();
+        Backup.Step(Input.Message(from, message), _outbox);
+        Assert.Equal(surplus + 1, Backup.SurplusVotes);
+        Assert.Equal(rejected, Backup.TotalRejected);
+        Assert.Equal(0, _outbox.Count);
+        Assert.Equal(executed, Backup.LastExecuted);
+    }
+
+    [Fact]
     public void Checkpoint_RejectionPaths()
     {
         var digest = Wire.BatchDigest([9]);
