@@ -53,6 +53,18 @@ public sealed class ProofVerifier : IProofVerifier
         return true;
     }
 
+    /// <summary>
+    /// Records that <paramref name="signer"/> of <paramref name="shard"/> signed <paramref name="statement"/>, without a
+    /// check: for a replica's own vote statements, which it has just signed itself. Its own copy of its vote batch
+    /// then costs it no verification, and neither does its own signature inside the proofs it later executes.
+    /// </summary>
+    public void RememberOwn(uint shard, ushort signer, in Hash256 statement)
+    {
+        if (shard >= _shards.Length || signer >= _config.Shards[(int)shard].N) return;
+        if (_verified.Count >= _cacheMax) _verified.Clear();
+        _verified.Add((statement, signer));
+    }
+
     /// <summary>The leaf (T id ‖ decision) is at <paramref name="leafIndex"/> of the tree with this root.</summary>
     public static bool VerifyLeaf(in Hash256 root, ulong leafCount, ulong leafIndex, in Hash256 txId, Decision decision, ReadOnlySpan<byte> path, Span<Hash256> scratch)
     {

@@ -23,8 +23,13 @@ public sealed class VoteSigner
     private readonly byte[] _signature = new byte[IReplicaSigner.SignatureSize];
     private readonly Hash256[] _path = new Hash256[MerkleTree.MaxProofLength];
 
-    public VoteSigner(ClusterConfig config, NodeId self, IReplicaSigner signer, int batchVotesMax = 8192)
+    private readonly ProofVerifier? _ownStatements;
+
+    /// <param name="ownStatements">Where this replica's own signed statements are remembered as verified (the
+    /// verifier its initiator and ledger use), or null.</param>
+    public VoteSigner(ClusterConfig config, NodeId self, IReplicaSigner signer, int batchVotesMax = 8192, ProofVerifier? ownStatements = null)
     {
+        _ownStatements = ownStatements;
         _config = config ?? throw new ArgumentNullException(nameof(config));
         _self = self;
         _signer = signer ?? throw new ArgumentNullException(nameof(signer));
@@ -48,8 +53,10 @@ public sealed class VoteSigner
             _tree.AddLeaf(_leaf);
         }
         Root = _tree.Root;
-        VoteStatement.Digest(_config.ClusterId, _config.Epoch, _self.Shard, sequence, LeafCount, Root).WriteTo(_statement);
+        var statement = VoteStatement.Digest(_config.ClusterId, _config.Epoch, _self.Shard, sequence, LeafCount, Root);
+        statement.WriteTo(_statement);
         _signer.Sign(_statement, _signature);
+        _ownStatements?.RememberOwn(_self.Shard, _self.Replica, statement);
         return true;
     }
 
