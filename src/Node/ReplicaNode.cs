@@ -280,9 +280,11 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
     /// is empty (run to completion). A frame that arrives on an idle replica is handled on the socket thread
     /// that received it, with no wake-up of another thread: on two cores shared by eight processes every
     /// futex wake and context switch costs as much as the protocol work itself (measured: ~3 switches per
-    /// message when a dedicated loop thread was woken for each one).
+    /// message when a dedicated loop thread was woken for each one). The flusher runs it too, one wake-up
+    /// fewer per fsync than handing its completion to the timer thread (2 × 4 defaults: 7.3–8.4k tx/s over
+    /// four runs, against 7.2k with the hand-off).
     /// </summary>
-    private void Enqueue(in Inbound item, bool run = true)
+    private void Enqueue(in Inbound item)
     {
         lock (_gate)
         {
@@ -293,12 +295,6 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
             }
             _incoming.Add(item);
             if (_running || !_started) return;
-            if (!run)
-            {
-                // The flusher must go back to its next fsync at once: the timer thread steps the replica instead.
-                Monitor.Pulse(_gate);
-                return;
-            }
             _running = true;
         }
         RunRounds();
@@ -381,7 +377,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
     }
 
     /// <summary>
-    /// The timer thread: sleeps until the next tick (or until the flusher hands it a completion) and steps the
+    /// The timer thread: sleeps until the next tick and steps the
     /// replica then if no socket thread is doing so already. It also owns the end: after the stop it waits for
     /// the last runner and makes the last round's records durable.
     /// </summary>
@@ -714,14 +710,14 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
                 _log!.Flush();
                 done = target;
                 Interlocked.Increment(ref _logFlushes);
-                Enqueue(new Inbound(InternalDurable, default, null, default, target), run: false);
+                Enqueue(new Inbound(InternalDurable, default, null, default, target));
             }
         }
         catch (Exception e) when (e is IOException or LogFaultedException or ObjectDisposedException)
         {
             if (_stopping) return;
             _flushFailure = e;
-            Enqueue(new Inbound(InternalFlushFailed, default, null, default), run: false);
+            Enqueue(new Inbound(InternalFlushFailed, default, null, default));
         }
     }
 
