@@ -151,7 +151,7 @@ public sealed class InProcessSbacCluster
                 }, store, verifier);
                 var node = new Node(this, s, r)
                 {
-                    App = new SbacStateMachine(ledger, new VoteSigner(config, id, signer, Math.Max(options.BatchSize, 16)), new SbacOutbox()),
+                    App = new SbacStateMachine(ledger, new VoteSigner(config, id, signer, Math.Max(options.BatchSize, 16), ownStatements: verifier), new SbacOutbox()),
                     Initiator = new SbacInitiator(config, id, verifier, new InitiatorOptions
                     {
                         PendingTransactionsMax = options.PendingTransactionsMax, CopyPayloads = options.CopyPayloads,
