@@ -318,7 +318,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
                     if (_stopping || (_incoming.Count == 0 && _clock.ElapsedTicks < _nextTick))
                     {
                         _running = false;
-                        if (_stopping) Monitor.PulseAll(_gate);   // DisposeAsync waits for the last runner
+                        if (_stopping) Monitor.PulseAll(_gate);   // the timer thread waits for the last runner before it ends
                         return;
                     }
                     (_incoming, _draining) = (_draining, _incoming);
@@ -340,7 +340,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
         }
     }
 
-    /// <summary>One round: every queued input, the ticks that are due, then one group-commit flush request.</summary>
+    /// <summary>One round: every queued input, the ticks that are due, one group-commit flush request, then the round's sends.</summary>
     private void RunRound()
     {
         Volatile.Write(ref _queueDepth, _draining.Count);
