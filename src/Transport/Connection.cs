@@ -61,12 +61,16 @@ public abstract partial class Connection : IFrameSink, IFrameConsumer
     private protected TransportCore Core => _core;
     internal Task Established => _established.Task;
 
-    public SendStatus TrySend(byte frameType, ReadOnlySpan<byte> payload)
+    public SendStatus TrySend(byte frameType, ReadOnlySpan<byte> payload) =>
+        CheckSend(frameType, payload) is { } refused ? refused : Enqueue(frameType, payload);
+
+    /// <summary>What both send paths refuse before queueing: a control type (a bug: throws), too large, not connected.</summary>
+    private SendStatus? CheckSend(byte frameType, ReadOnlySpan<byte> payload)
     {
         if (FrameHeader.IsControlType(frameType)) throw new ArgumentOutOfRangeException(nameof(frameType), $"frame type 0x{frameType:X2} is reserved for the transport");
         if (payload.Length > _core.Options.FrameBytesMax) return SendStatus.TooLarge;
         if (Volatile.Read(ref _state) != StateEstablished) return SendStatus.NotConnected;
-        return Enqueue(frameType, payload);
+        return null;
     }
 
     /// <summary>
@@ -75,13 +79,8 @@ public abstract partial class Connection : IFrameSink, IFrameConsumer
     /// transport then writes everything deferred with one send syscall on the caller's thread when its send loop
     /// is idle, instead of waking that loop; frames keep their order with every other frame of the connection.
     /// </summary>
-    public SendStatus TrySendDeferred(byte frameType, ReadOnlySpan<byte> payload)
-    {
-        if (FrameHeader.IsControlType(frameType)) throw new ArgumentOutOfRangeException(nameof(frameType), $"frame type 0x{frameType:X2} is reserved for the transport");
-        if (payload.Length > _core.Options.FrameBytesMax) return SendStatus.TooLarge;
-        if (Volatile.Read(ref _state) != StateEstablished) return SendStatus.NotConnected;
-        return EnqueueDeferred(frameType, payload);
-    }
+    public SendStatus TrySendDeferred(byte frameType, ReadOnlySpan<byte> payload) =>
+        CheckSend(frameType, payload) is { } refused ? refused : EnqueueDeferred(frameType, payload);
 
     /// <summary>Sends (or hands to the send loop) every frame queued by <see cref="TrySendDeferred"/>. Never blocks.</summary>
     public virtual void FlushDeferred() { }
