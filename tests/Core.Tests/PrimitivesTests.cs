@@ -18,6 +18,20 @@ public class PrimitivesTests
     }
 
     [Fact]
+    public void Mod_MatchesBigIntegerForModuliUpToUInt32Max()
+    {
+        Gen.Select(Generators.Hash, Gen.UInt[1, uint.MaxValue]).Sample((h, k) =>
+        {
+            var big = new BigInteger(h.ToArray(), isUnsigned: true, isBigEndian: true);
+            Assert.Equal((uint)(big % k), h.Mod(k));
+        }, iter: 2000);
+        var all = new Hash256(Enumerable.Repeat((byte)0xFF, Hash256.Size).ToArray());
+        var max = new BigInteger(all.ToArray(), isUnsigned: true, isBigEndian: true);
+        Assert.Equal((uint)(max % uint.MaxValue), all.Mod(uint.MaxValue));
+        Assert.Equal(0u, all.Mod(1));
+    }
+
+    [Fact]
     public void ShardMap_ConcernedShards_AreTheFreeObjectsShards()
     {
         var map = new ShardMap(4);
