@@ -30,8 +30,18 @@ public interface IReplicatedStateMachine
     /// state transfer check).</summary>
     Hash256 StateDigest(ulong sequence);
 
-    /// <summary>Writes the whole application state. Called right after a checkpoint sequence executes.</summary>
+    /// <summary>Writes the whole application state.</summary>
     void WriteSnapshot(IBufferWriter<byte> destination);
+
+    /// <summary>A checkpoint, right after <paramref name="sequence"/> executes: writes the whole state into
+    /// <paramref name="snapshot"/> and returns <see cref="StateDigest"/> of it. An application whose digest is the
+    /// snapshot's hash overrides this to build the snapshot once, where the replica keeps it.</summary>
+    Hash256 WriteCheckpoint(ulong sequence, IBufferWriter<byte> snapshot)
+    {
+        var digest = StateDigest(sequence);
+        WriteSnapshot(snapshot);
+        return digest;
+    }
 
     /// <summary>Replaces the whole application state with a snapshot taken after <paramref name="sequence"/>.
     /// The replica checks <see cref="StateDigest"/> afterwards and refetches if it does not match, so an

@@ -55,9 +55,8 @@ public sealed partial class Replica
     {
         var own = RentOwnCheckpoint();
         own.Sequence = seq;
-        own.AppDigest = _app.StateDigest(seq);
+        own.AppDigest = _app.WriteCheckpoint(seq, own.App);
         _clients.Write(own.Table);
-        _app.WriteSnapshot(own.App);
         own.Digest = StateMessages.CheckpointDigest(seq, own.AppDigest, ClientTable.Digest(own.Table.WrittenSpan));
         Statement.Sign(_signer, StatementKind.Checkpoint, _ctx, 0, seq, own.Digest, _self, own.Signature);
         if (seq <= _stable.Sequence)

@@ -104,6 +104,8 @@ public sealed class SbacStateMachine : IReplicatedStateMachine
 
     public void WriteSnapshot(IBufferWriter<byte> destination) => _ledger.WriteSnapshot(destination, _ledger.BatchSequence);
 
+    public Hash256 WriteCheckpoint(ulong sequence, IBufferWriter<byte> snapshot) => _ledger.WriteCheckpoint(snapshot, sequence);
+
     /// <summary>The replica checks the digest afterwards and refetches on a mismatch, so a snapshot that
     /// does not parse simply leaves the state as it was.</summary>
     public void RestoreSnapshot(ReadOnlySpan<byte> snapshot, ulong sequence) => _ledger.TryRestoreSnapshot(snapshot, out _, out _);

@@ -14,25 +14,32 @@ namespace Chainspace.Sbac;
 /// The object store writes its own canonical snapshot; transactions ascend by id, so equal states give
 /// equal bytes; digest = H('S' ‖ v ‖ alg ‖ snapshot), which a
 /// replica receiving a snapshot can check against the stable checkpoint's digest. Built at checkpoints
-/// only (O(n log n)), never per transaction.
+/// only (O(state): ids are radix-sorted, see Hash256Sorter), never per transaction.
 /// </summary>
 public sealed partial class ShardLedger
 {
-    // Reused by every snapshot and digest (checkpoints): they grow with the state, never per checkpoint.
+    // Reused by every digest that is not a checkpoint's (genesis, the check after a restore): grows with the state.
     private readonly ArrayBufferWriter<byte> _snapshotBuffer = new(64 * 1024);
-    private readonly ArrayBufferWriter<byte> _objectsBuffer = new(64 * 1024);
+    // The transaction table in canonical order: ids sorted with each one's position in _snapshotRecords, gathered
+    // in one pass over the table (a lookup per sorted id was a cache miss per transaction).
     private Hash256[] _snapshotKeys = new Hash256[1024];
+    private int[] _snapshotOrder = new int[1024];
+    private TxRecord[] _snapshotRecords = new TxRecord[1024];
+    private readonly Hash256Sorter _sorter = new();
+    private int _plannedTransactions;
+    private int _plannedStoreLength;
 
-    // A checkpoint asks for the digest and then the snapshot of the same state: the snapshot built for the
-    // digest is kept and copied out, instead of being built twice. Any state change (a new batch, a restore)
-    // invalidates it.
+    // The digest of the last snapshot built, and whether _snapshotBuffer holds that snapshot (StateDigest builds it
+    // there; a checkpoint builds it in the caller's buffer). Any state change (a new batch, a restore) invalidates both.
     private ulong _snapshotSequence;
     private Hash256 _snapshotDigest;
     private bool _snapshotValid;
+    private bool _snapshotBuffered;
 
+    /// <summary>Writes the snapshot after <paramref name="sequence"/>: a copy if the last digest built it, else built.</summary>
     public void WriteSnapshot(IBufferWriter<byte> output, ulong sequence)
     {
-        if (_snapshotValid && _snapshotSequence == sequence)
+        if (_snapshotValid && _snapshotBuffered && _snapshotSequence == sequence)
         {
             // One GetSpan for the whole snapshot: Write() would ask for whatever the writer has free and make an
             // ArrayBufferWriter double its way up to the state's size, a large-object allocation per step.
@@ -41,54 +48,108 @@ public sealed partial class ShardLedger
             output.Advance(snapshot.Length);
             return;
         }
-        WriteSnapshotCore(output, sequence);
+        BuildSnapshot(output, sequence);
     }
 
-    private void WriteSnapshotCore(IBufferWriter<byte> output, ulong sequence)
+    /// <summary>
+    /// A checkpoint's snapshot and digest in one pass: the snapshot is built straight into
+    /// <paramref name="output"/> (where the replica keeps it) with one exact-size GetSpan and hashed there, so a
+    /// checkpoint neither copies the state nor grows a second buffer of its size (on this kind of VM first-touching
+    /// fresh memory costs ~10 µs per page: tens of milliseconds per checkpoint). Returns the digest
+    /// <see cref="StateDigest"/> gives for the same state.
+    /// </summary>
+    public Hash256 WriteCheckpoint(IBufferWriter<byte> output, ulong sequence)
     {
-        Invariant.Check(!_inBatch);
-        int count = _transactions.Count;
-        if (_snapshotKeys.Length < count) _snapshotKeys = new Hash256[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count)];
-        _transactions.Keys.CopyTo(_snapshotKeys, 0);
-        var keys = _snapshotKeys.AsSpan(0, count);
-        keys.Sort();
-        var header = output.GetSpan(2);
-        header[0] = FormatVersion.V1;
-        header[1] = (byte)Hashing.Algorithm;
-        output.Advance(2);
-        PutVarint(output, Shard);
-        PutVarint(output, sequence);
-        _objectsBuffer.ResetWrittenCount();
-        _objects.WriteSnapshot(sequence, _objectsBuffer);
-        PutVarint(output, (ulong)_objectsBuffer.WrittenCount);
-        output.Write(_objectsBuffer.WrittenSpan);
-        PutVarint(output, (ulong)count);
-        foreach (ref readonly var txId in keys)
-        {
-            ref readonly var record = ref CollectionsMarshal.GetValueRefOrNullRef(_transactions, txId);
-            var span = output.GetSpan(Hash256.Size + 3);
-            txId.WriteTo(span);
-            span[Hash256.Size] = record.Vote is { } v ? (byte)v : (byte)0;
-            span[Hash256.Size + 1] = record.Final is { } f ? (byte)f : (byte)0;
-            span[Hash256.Size + 2] = record.HoldsLocks ? (byte)1 : (byte)0;
-            output.Advance(Hash256.Size + 3);
-            var body = record.Body is { } b ? b.AsSpan(0, record.BodyLength) : default;
-            PutVarint(output, (ulong)body.Length);
-            output.Write(body);
-        }
+        var snapshot = BuildSnapshot(output, sequence);
+        _snapshotDigest = DigestOf(snapshot);
+        _snapshotSequence = sequence;
+        _snapshotValid = true;
+        _snapshotBuffered = false;
+        return _snapshotDigest;
     }
 
     /// <summary>The digest of the state after <paramref name="sequence"/> (the snapshot's hash).
-    /// O(state) at each checkpoint; allocates only when the state outgrows the reused buffers.</summary>
+    /// O(state); allocates only when the state outgrows the reused buffers.</summary>
     public Hash256 StateDigest(ulong sequence)
     {
         if (_snapshotValid && _snapshotSequence == sequence) return _snapshotDigest;
         _snapshotBuffer.ResetWrittenCount();
-        WriteSnapshotCore(_snapshotBuffer, sequence);
-        _snapshotDigest = Hashing.Domain(HashDomain.State, _snapshotBuffer.WrittenSpan);
+        _snapshotDigest = DigestOf(BuildSnapshot(_snapshotBuffer, sequence));
         _snapshotSequence = sequence;
         _snapshotValid = true;
+        _snapshotBuffered = true;
         return _snapshotDigest;
+    }
+
+    /// <summary>Builds the canonical snapshot into one exact-size span of <paramref name="output"/>, advances it,
+    /// and returns the bytes written (valid until the writer is next used).</summary>
+    private ReadOnlySpan<byte> BuildSnapshot(IBufferWriter<byte> output, ulong sequence)
+    {
+        int length = PlanSnapshot(sequence);
+        var span = output.GetSpan(length)[..length];
+        WritePlannedSnapshot(span, sequence);
+        output.Advance(length);
+        return span;
+    }
+
+    /// <summary>Sorts the store and the transaction table into canonical order; returns the snapshot's exact length.</summary>
+    private int PlanSnapshot(ulong sequence)
+    {
+        Invariant.Check(!_inBatch);
+        int count = _transactions.Count;
+        if (_snapshotKeys.Length < count)
+        {
+            int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count);
+            _snapshotKeys = new Hash256[size];
+            _snapshotOrder = new int[size];
+            _snapshotRecords = new TxRecord[size];
+        }
+        int gathered = 0;
+        long recordBytes = 0;
+        foreach (var (txId, record) in _transactions)
+        {
+            _snapshotKeys[gathered] = txId;
+            _snapshotOrder[gathered] = gathered;
+            _snapshotRecords[gathered++] = record;
+            int bodyLength = record.Body is null ? 0 : record.BodyLength;
+            recordBytes += Hash256.Size + 3 + SpanWriter.BlobLength(bodyLength);
+        }
+        _plannedTransactions = count;
+        _sorter.Sort(_snapshotKeys.AsSpan(0, count), _snapshotOrder.AsSpan(0, count));
+        _plannedStoreLength = _objects.PlanSnapshot();
+        long length = 2 + SpanWriter.VarintLength(Shard) + SpanWriter.VarintLength(sequence) + SpanWriter.BlobLength(_plannedStoreLength)
+            + SpanWriter.VarintLength((ulong)count) + recordBytes;
+        Invariant.Check(length <= Array.MaxLength);
+        return (int)length;
+    }
+
+    private void WritePlannedSnapshot(Span<byte> destination, ulong sequence)
+    {
+        var w = new SpanWriter(destination);
+        w.WriteByte(FormatVersion.V1);
+        w.WriteByte((byte)Hashing.Algorithm);
+        w.WriteVarUInt64(Shard);
+        w.WriteVarUInt64(sequence);
+        w.WriteVarUInt64((ulong)_plannedStoreLength);
+        int storeAt = w.Written;
+        Invariant.Check(_objects.WritePlannedSnapshot(sequence, destination.Slice(storeAt, _plannedStoreLength)) == _plannedStoreLength);
+        var rest = new SpanWriter(destination[(storeAt + _plannedStoreLength)..]);
+        int count = _plannedTransactions;
+        rest.WriteVarUInt64((ulong)count);
+        var keys = _snapshotKeys.AsSpan(0, count);
+        var order = _snapshotOrder.AsSpan(0, count);
+        for (int i = 0; i < count; i++)
+        {
+            ref readonly var record = ref _snapshotRecords[order[i]];
+            rest.WriteHash(keys[i]);
+            rest.WriteByte(record.Vote is { } v ? (byte)v : (byte)0);
+            rest.WriteByte(record.Final is { } f ? (byte)f : (byte)0);
+            rest.WriteByte(record.HoldsLocks ? (byte)1 : (byte)0);
+            rest.WriteBlob(record.Body is { } b ? b.AsSpan(0, record.BodyLength) : default);
+        }
+        Invariant.Check(storeAt + _plannedStoreLength + rest.Written == destination.Length);
+        // The scratch must not keep pooled bodies reachable (or alive past their return to the pool).
+        Array.Clear(_snapshotRecords, 0, count);
     }
 
     public static Hash256 DigestOf(ReadOnlySpan<byte> snapshot) => Hashing.Domain(HashDomain.State, snapshot);
@@ -203,10 +264,4 @@ public sealed partial class ShardLedger
         return true;
     }
 
-    private static void PutVarint(IBufferWriter<byte> output, ulong value)
-    {
-        var w = new SpanWriter(output.GetSpan(10));
-        w.WriteVarUInt64(value);
-        output.Advance(w.Written);
-    }
 }

@@ -266,6 +266,7 @@ public sealed class SbacHost : DurableHost, IByzantineHost
 
         public Hash256 StateDigest(ulong sequence) => host.App.StateDigest(sequence);
         public void WriteSnapshot(IBufferWriter<byte> destination) => host.App.WriteSnapshot(destination);
+        public Hash256 WriteCheckpoint(ulong sequence, IBufferWriter<byte> snapshot) => host.App.WriteCheckpoint(sequence, snapshot);
         public void RestoreSnapshot(ReadOnlySpan<byte> snapshot, ulong sequence)
         {
             host.App.RestoreSnapshot(snapshot, sequence);

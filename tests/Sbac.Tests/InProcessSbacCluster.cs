@@ -86,6 +86,11 @@ public sealed class InProcessSbacCluster
             return App.StateDigest(sequence);
         }
         public void WriteSnapshot(IBufferWriter<byte> destination) => App.WriteSnapshot(destination);
+        public Hash256 WriteCheckpoint(ulong sequence, IBufferWriter<byte> snapshot)
+        {
+            cluster.Digests++;
+            return App.WriteCheckpoint(sequence, snapshot);
+        }
         public void RestoreSnapshot(ReadOnlySpan<byte> snapshot, ulong sequence) => App.RestoreSnapshot(snapshot, sequence);
     }
 

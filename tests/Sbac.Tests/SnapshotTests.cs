@@ -68,6 +68,22 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void Checkpoint_WritesTheSnapshotAndReturnsTheStateDigest()
+    {
+        var (a, _) = WithHistory();
+        var (b, _) = WithHistory();
+        var checkpoint = new ArrayBufferWriter<byte>(16);   // grows: the one exact-size request must fit it
+        checkpoint.Write(new byte[] { 0xEE });               // written after what the buffer already holds
+        var digest = a.WriteCheckpoint(checkpoint, 2);
+        Assert.Equal(b.StateDigest(2), digest);
+        Assert.Equal(digest, a.StateDigest(2));                // served from the checkpoint, no rebuild needed
+        Assert.Equal(0xEE, checkpoint.WrittenSpan[0]);
+        Assert.Equal(Snapshot(b, 2), checkpoint.WrittenSpan[1..].ToArray());
+        Assert.Equal(Snapshot(a, 2), checkpoint.WrittenSpan[1..].ToArray());   // built again, not copied from nothing
+        Assert.Equal(ShardLedger.DigestOf(checkpoint.WrittenSpan[1..]), digest);
+    }
+
+    [Fact]
     public void Snapshot_EqualStates_EncodeEqually_DifferentStatesDiffer()
     {
         var (a, _) = WithHistory();

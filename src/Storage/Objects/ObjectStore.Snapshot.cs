@@ -35,6 +35,31 @@ public sealed partial class ObjectStore
         writer.Advance(written);
     }
 
+    // A plan made by PlanSnapshot for WritePlannedSnapshot: the caller sizes its buffer between the two, so the
+    // ids are sorted once per snapshot. The counts catch a store changed in between.
+    private SnapshotPlan _plan;
+    private bool _planned;
+    private (int Count, int Locking, int Active) _plannedShape;
+
+    /// <summary>Sorts the snapshot's ids into the store's scratch and returns the snapshot's exact length; the next
+    /// <see cref="WritePlannedSnapshot"/> writes it. Nothing may change the store in between.</summary>
+    public int PlanSnapshot()
+    {
+        _plan = new SnapshotPlan(this);
+        _planned = true;
+        _plannedShape = (_count, _lockingTransactions, _activeCount);
+        return _plan.Length;
+    }
+
+    /// <summary>Writes the snapshot <see cref="PlanSnapshot"/> planned into exactly its length; returns that length.</summary>
+    public int WritePlannedSnapshot(ulong sequence, Span<byte> destination)
+    {
+        if (!_planned) throw new InvalidOperationException("no snapshot planned: call PlanSnapshot first");
+        _planned = false;
+        Invariant.Check(_plannedShape == (_count, _lockingTransactions, _activeCount));
+        return _plan.Write(this, sequence, destination);
+    }
+
     public byte[] ToSnapshot(ulong sequence)
     {
         var plan = new SnapshotPlan(this);
@@ -137,10 +162,11 @@ public sealed partial class ObjectStore
     // Scratch of snapshot plans, kept between checkpoints: a checkpoint sorts every object id, and fresh arrays
     // each time were megabytes of large-object-heap garbage per checkpoint, paid for in gen2 collections.
     private Hash256[] _planIds = [];
-    private int[] _planEntryIndex = [];
+    private int[] _planPacked = [];
     private Hash256[] _planTxIds = [];
     private int[] _planSlots = [];
     private int[] _planSlotToTx = [];
+    private Hash256Sorter? _planSorter;   // created by the first snapshot: most stores (tests, restores) never take one
 
     private static T[] Scratch<T>(ref T[] array, int length)
     {
@@ -154,7 +180,9 @@ public sealed partial class ObjectStore
     {
         private readonly Hash256[] _txIds;
         private readonly int _txCount;
-        private readonly int[] _entryIndex;
+        // Per sorted id: its state in the low 2 bits and, if locked, its lock slot above them. Carried through the
+        // sort so that writing reads the plan in order, instead of visiting the (much larger) table at random.
+        private readonly int[] _packed;
         private readonly int _count;
         private readonly int[] _slotToTx;   // lock slot → position in _txIds
 
@@ -162,17 +190,19 @@ public sealed partial class ObjectStore
         {
             _count = store._count;
             var ids = Scratch(ref store._planIds, _count).AsSpan(0, _count);
-            _entryIndex = Scratch(ref store._planEntryIndex, _count);
-            var entryIndex = _entryIndex.AsSpan(0, _count);
+            _packed = Scratch(ref store._planPacked, _count);
+            var packed = _packed.AsSpan(0, _count);
+            Invariant.Check(store._locks.Length < 1 << 29);
             int n = 0;
-            for (int i = 0; i < store._entries.Length; i++)
+            foreach (ref readonly var entry in store._entries.AsSpan())
             {
-                if (store._entries[i].State == ObjectState.Absent) continue;
-                ids[n] = store._entries[i].Id;
-                entryIndex[n++] = i;
+                if (entry.State == ObjectState.Absent) continue;
+                ids[n] = entry.Id;
+                packed[n++] = (int)entry.State | (entry.State == ObjectState.Locked ? entry.LockSlot << 2 : 0);
             }
             Invariant.Check(n == store._count);
-            ids.Sort(entryIndex);
+            var sorter = store._planSorter ??= new Hash256Sorter();
+            sorter.Sort(ids, packed);
 
             _txCount = store._lockingTransactions;
             _txIds = Scratch(ref store._planTxIds, _txCount);
@@ -185,17 +215,16 @@ public sealed partial class ObjectStore
                 txIds[t] = store._locks[stored - 1].TxId;
                 slots[t++] = stored - 1;
             }
-            txIds.Sort(slots);
+            sorter.Sort(txIds, slots);
             // Only the slots of locked entries are read back, and each is set here: no clearing needed.
             _slotToTx = Scratch(ref store._planSlotToTx, store._locks.Length);
             for (int i = 0; i < slots.Length; i++) _slotToTx[slots[i]] = i;
 
             int length = SnapshotFixedBytes + SpanWriter.VarintLength((ulong)_txCount) + _txCount * Hash256.Size
                 + SpanWriter.VarintLength((ulong)_count) + _count * (Hash256.Size + 1);
-            foreach (int index in entryIndex)
+            foreach (int p in packed)
             {
-                ref readonly var entry = ref store._entries[index];
-                if (entry.State == ObjectState.Locked) length += SpanWriter.VarintLength((ulong)_slotToTx[entry.LockSlot]);
+                if ((ObjectState)(p & 3) == ObjectState.Locked) length += SpanWriter.VarintLength((ulong)_slotToTx[p >> 2]);
             }
             Length = length;
         }
@@ -210,12 +239,14 @@ public sealed partial class ObjectStore
             writer.WriteVarUInt64((ulong)_txCount);
             foreach (var txId in _txIds.AsSpan(0, _txCount)) writer.WriteHash(txId);
             writer.WriteVarUInt64((ulong)_count);
-            foreach (int index in _entryIndex.AsSpan(0, _count))
+            var ids = store._planIds.AsSpan(0, _count);
+            var packed = _packed.AsSpan(0, _count);
+            for (int i = 0; i < ids.Length; i++)
             {
-                ref readonly var entry = ref store._entries[index];
-                writer.WriteHash(entry.Id);
-                writer.WriteByte((byte)entry.State);
-                if (entry.State == ObjectState.Locked) writer.WriteVarUInt64((ulong)_slotToTx[entry.LockSlot]);
+                var state = (ObjectState)(packed[i] & 3);
+                writer.WriteHash(ids[i]);
+                writer.WriteByte((byte)state);
+                if (state == ObjectState.Locked) writer.WriteVarUInt64((ulong)_slotToTx[packed[i] >> 2]);
             }
             var digest = Hashing.Sha256(writer.WrittenSpan);
             writer.WriteHash(digest);
