@@ -173,6 +173,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
             ClientFrameTypes = FrameType.ClientTypes,
             FrameBytesMax = 16 << 20,
             SendQueueBytesMax = 64 << 20,
+            CompressBytesMin = s.CompressBytesMin == 0 ? int.MaxValue : s.CompressBytesMin,
             // Replicas are each other's only peers: a replica that was down is reconnected to within a
             // quarter second, so a restart does not leave the shard short of prepares for seconds.
             ReconnectDelayMax = TimeSpan.FromMilliseconds(250),
@@ -348,6 +349,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
         {
             var item = _draining[i];
             long started = Stopwatch.GetTimestamp();
+            var gcPausedBefore = GC.GetTotalPauseDuration();
             try
             {
                 Handle(item);
@@ -356,7 +358,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
             {
                 item.Lease.Dispose();
             }
-            ReportSlowStep(started, item.Type);
+            ReportSlowStep(started, gcPausedBefore, item.Type);
         }
         _draining.Clear();
         // Logical time; after a long stall only a few ticks are caught up (timeouts are
@@ -424,11 +426,13 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
     /// One input that held the event loop for long stalls every transaction in flight here: say so, with what it
     /// was and how far execution had got (checkpoints, whose snapshot is O(state), are the usual suspect).
     /// </summary>
-    private void ReportSlowStep(long started, byte frameType)
+    private void ReportSlowStep(long started, TimeSpan gcPausedBefore, byte frameType)
     {
         long elapsed = Stopwatch.GetTimestamp() - started;
         if (elapsed < Stopwatch.Frequency / 20) return;   // 50 ms
-        _logLine($"replica {_self}: one step took {elapsed * 1000 / Stopwatch.Frequency} ms (frame type {frameType}, executed {_replica.LastExecuted}, stable {_replica.StableSequence})");
+        // The collector's pauses are process-wide, so this may include a collection triggered by another thread.
+        var gcPaused = GC.GetTotalPauseDuration() - gcPausedBefore;
+        _logLine($"replica {_self}: one step took {elapsed * 1000 / Stopwatch.Frequency} ms, {gcPaused.TotalMilliseconds:F0} ms of it paused by the GC (frame type {frameType}, executed {_replica.LastExecuted}, stable {_replica.StableSequence})");
     }
 
     /// <summary>
