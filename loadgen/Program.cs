@@ -23,13 +23,14 @@ transport.AcceptOnlyFromAmong("socket", "dotnetty");
 var basePort = new Option<int>("--base-port") { Description = "first replica port (0: a free range)", DefaultValueFactory = _ => 0 };
 var noFsync = new Option<bool>("--no-fsync") { Description = "do not fsync the logs (experiments only: a crash may lose vouched state)" };
 var pipelineDepth = new Option<int>("--pipeline-depth") { Description = "PBFT batches in flight per shard (cluster setting pipelineDepth)", DefaultValueFactory = _ => new NodeSettings().PipelineDepth };
+var compressMin = new Option<int>("--compress-min") { Description = "LZ4-compress peer frames of at least this many bytes, 0 never (cluster setting compressBytesMin)", DefaultValueFactory = _ => new NodeSettings().CompressBytesMin };
 var batchMax = new Option<int>("--batch-max") { Description = "requests per PBFT batch at most (cluster setting batchRequestsMax)", DefaultValueFactory = _ => new NodeSettings().BatchRequestsMax };
 var keep = new Option<bool>("--keep") { Description = "keep the cluster directory (keys, cluster file, logs, node logs)" };
 var cluster = new Option<FileInfo>("--cluster") { Description = "cluster file of a running cluster", Required = true };
 
 var local = new Command("local", "start K × n replica processes on 127.0.0.1, run the load, stop and clean up (the default)")
 {
-    shards, replicas, inputs, rate, concurrency, duration, warmup, objects, transport, basePort, noFsync, pipelineDepth, batchMax, keep,
+    shards, replicas, inputs, rate, concurrency, duration, warmup, objects, transport, basePort, noFsync, pipelineDepth, batchMax, compressMin, keep,
 };
 var run = new Command("run", "load a running cluster described by a cluster file")
 {
@@ -37,7 +38,7 @@ var run = new Command("run", "load a running cluster described by a cluster file
 };
 var root = new RootCommand("Chainspace load generator: committed tx/s and latency of Dummy transactions")
 {
-    local, run, shards, replicas, inputs, rate, concurrency, duration, warmup, objects, transport, basePort, noFsync, pipelineDepth, batchMax, keep,
+    local, run, shards, replicas, inputs, rate, concurrency, duration, warmup, objects, transport, basePort, noFsync, pipelineDepth, batchMax, compressMin, keep,
 };
 
 LoadOptions Load(ParseResult p)
@@ -62,6 +63,7 @@ async Task<int> LocalAsync(ParseResult p, CancellationToken token)
         if (n < 4 || n % 3 != 1) throw new ArgumentException("--replicas: must be 3f+1 with f >= 1 (4, 7, 10, ...)");
         if (p.GetValue(pipelineDepth) is < 1 or > 1024) throw new ArgumentException("--pipeline-depth: must be between 1 and 1024");
         if (p.GetValue(batchMax) < 1) throw new ArgumentException("--batch-max: must be >= 1");
+        if (p.GetValue(compressMin) is < 0 or (> 0 and < 64)) throw new ArgumentException("--compress-min: must be 0 (never) or at least 64");
     }
     catch (ArgumentException e)
     {
@@ -81,6 +83,7 @@ async Task<int> LocalAsync(ParseResult p, CancellationToken token)
         Fsync = !p.GetValue(noFsync),
         PipelineDepth = p.GetValue(pipelineDepth),
         BatchRequestsMax = p.GetValue(batchMax),
+        CompressBytesMin = p.GetValue(compressMin),
     };
     var genesis = new GenesisSpec { Label = "bench", DummyObjects = pool };
     Console.Error.WriteLine($"local cluster: {k} shards × {n} replicas, {m}-input Dummy transactions, {(load.Rate > 0 ? $"open loop {load.Rate} tx/s" : $"closed loop, {load.Concurrency} in flight")}, {pool:N0} genesis objects, transport {settings.Transport}, fsync {(settings.Fsync ? "on" : "off")}");

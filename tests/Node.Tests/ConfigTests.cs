@@ -42,6 +42,8 @@ public sealed class ConfigTests
     [InlineData("\"transport\": \"socket\"", "\"transport\": \"carrier-pigeon\"", "settings.transport")]
     [InlineData("\"dummyObjects\": 10", "\"dummyObjects\": -1", "genesis.dummyObjects")]
     [InlineData("\"format\": 1", "\"format\": 2", "format")]
+    [InlineData("\"compressBytesMin\": 0", "\"compressBytesMin\": 10", "settings.compressBytesMin")]
+    [InlineData("\"compressBytesMin\": 0", "\"compressBytesMin\": -1", "compressBytesMin")]
     public void ClusterFile_BadField_IsNamedInTheError(string from, string to, string expected)
     {
         var (file, _) = Local();
