@@ -103,6 +103,9 @@ public sealed class SbacInitiator
     private readonly uint[] _others;
     private readonly int _acksPerShard;
     private long _tick;
+    // No pending retry is due before this tick: most ticks skip the scan of every pending transaction, which
+    // was ~0.8 % of a node's CPU at saturation (a few hundred awaiting Create receipts, 200 ticks a second).
+    private long _earliestDue = long.MaxValue;
 
     public SbacInitiator(ClusterConfig config, NodeId self, ProofVerifier verifier, InitiatorOptions? options = null)
     {
@@ -237,12 +240,20 @@ public sealed class SbacInitiator
     public void OnTick(bool isPrimary)
     {
         _tick++;
+        if (_tick < _earliestDue) return;
+        _earliestDue = long.MaxValue;
         foreach (var (txId, p) in _pending)
         {
             if (p.NextAcceptTick > 0 && _tick >= p.NextAcceptTick) Advance(txId, p, isPrimary, retry: true);
             else if (p.NextCreateTick > 0 && _tick >= p.NextCreateTick) Advance(txId, p, isPrimary, retry: true);
+            // Still pending (Forget returns it to the pool with both ticks 0): its next due tick counts.
+            if (p.NextAcceptTick > 0) Due(p.NextAcceptTick);
+            if (p.NextCreateTick > 0) Due(p.NextCreateTick);
         }
     }
+
+    /// <summary>Keeps <see cref="_earliestDue"/> at or below every scheduled retry.</summary>
+    private void Due(long tick) => _earliestDue = Math.Min(_earliestDue, tick);
 
     // ---------------------------------------------------------------- decisions
 
@@ -258,6 +269,7 @@ public sealed class SbacInitiator
             if (p.NextAcceptTick == 0 && !isPrimary)
             {
                 p.NextAcceptTick = _tick + _options.BackupDelayTicks;
+                Due(p.NextAcceptTick);
                 return;
             }
             if (!due) return;
@@ -270,6 +282,7 @@ public sealed class SbacInitiator
             if (p.NextCreateTick == 0 && !isPrimary)
             {
                 p.NextCreateTick = _tick + _options.BackupDelayTicks;
+                Due(p.NextCreateTick);
                 return;
             }
             if (!due) return;
@@ -293,6 +306,7 @@ public sealed class SbacInitiator
         AddSubmit(_self.Shard, txId, offset);
         p.Attempts++;
         p.NextAcceptTick = _tick + Backoff(p.Attempts);
+        Due(p.NextAcceptTick);
     }
 
     private void ProposeCreate(in Hash256 txId, Pending p)
@@ -310,6 +324,7 @@ public sealed class SbacInitiator
         }
         p.Attempts++;
         p.NextCreateTick = _tick + Backoff(p.Attempts);
+        Due(p.NextCreateTick);
         if (p.Attempts >= _options.CreateAttemptsMax) Forget(txId, p);
     }
 
