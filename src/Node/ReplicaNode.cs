@@ -127,7 +127,13 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
         var genesis = GenesisObjects.IdsForShard(file, self.Shard);
         var store = new ObjectStore(Math.Max(1024, genesis.Length * 2));
         if (store.Create(genesis) != StoreResult.Ok) throw new ConfigException("genesis: two genesis objects have the same id");
-        _ledger = new ShardLedger(new ShardLedgerOptions { Shard = self.Shard, Map = _cluster.ShardMap, Contracts = registry }, store, verifier);
+        // Sized from the genesis like the store (each object is spent at most once, so the transactions this shard
+        // records grow with its objects): a table that doubles mid-run rehashes ~10^5 entries into fresh memory
+        // on every replica of the shard at once, a stall of every transaction in flight.
+        _ledger = new ShardLedger(new ShardLedgerOptions
+        {
+            Shard = self.Shard, Map = _cluster.ShardMap, Contracts = registry, TransactionsCapacity = Math.Max(1 << 16, genesis.Length * 2),
+        }, store, verifier);
         var signer = new Ed25519ReplicaSigner(_shard, key);
         _app = new SbacStateMachine(_ledger, new VoteSigner(_cluster, self, signer, ownStatements: verifier), new SbacOutbox());
         _app.SendsReceiptsTo = client => _receiptClients.Count > 0 && _receiptClients.Contains(client);

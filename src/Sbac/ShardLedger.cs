@@ -196,22 +196,28 @@ public sealed partial class ShardLedger
         if (!_parsed.TryParse(body, out _)) return new LedgerReply(LedgerStatus.Malformed, default, null);
         var txId = _parsed.ComputeIds(body);
 
-        if (_transactions.TryGetValue(txId, out var known))
+        // One lookup for the replay check and the new record (the table holds every transaction ever seen here, so
+        // each probe is a likely cache miss); nothing below touches the table until the record is filled in.
+        ref var record = ref CollectionsMarshal.GetValueRefOrAddDefault(_transactions, txId, out bool known);
+        if (known)
         {
             // Replay safety: the recorded outcome, never a second vote.
-            if (known.Final is { } final) return new LedgerReply(LedgerStatus.Decided, txId, final);
-            return new LedgerReply(LedgerStatus.AlreadyVoted, txId, known.Vote);
+            if (record.Final is { } final) return new LedgerReply(LedgerStatus.Decided, txId, final);
+            return new LedgerReply(LedgerStatus.AlreadyVoted, txId, record.Vote);
         }
 
         int concerned = _parsed.ConcernedShards(_options.Map, _shards);
-        if (!Contains(_shards.AsSpan(0, concerned), Shard)) return new LedgerReply(LedgerStatus.NotConcerned, txId, null);
+        if (!Contains(_shards.AsSpan(0, concerned), Shard))
+        {
+            _transactions.Remove(txId);   // not ours to record
+            return new LedgerReply(LedgerStatus.NotConcerned, txId, null);
+        }
 
         var tx = _parsed.View(body);
         var scope = ValidationScope.ForShard(Shard, _options.Map);
         IObjectStates states = _ignoreLocks is null ? _objects : _ignoreLocks;
         var vote = _validator.Validate(tx, states, scope).IsValid ? Decision.Commit : Decision.Abort;
 
-        ref var record = ref CollectionsMarshal.GetValueRefOrAddDefault(_transactions, txId, out _);
         record.Vote = vote;
         if (vote == Decision.Commit) record.HoldsLocks = LockManagedObjects(tx, txId);
         AddVote(txId, vote, _shards.AsSpan(0, concerned), body);
