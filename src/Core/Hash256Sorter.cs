@@ -7,7 +7,8 @@ namespace Chainspace.Core;
 /// sorted on its own — O(n) expected, where the comparison sort it replaces (O(n log n) 32-byte compares)
 /// was most of a checkpoint's digest time at 10^5–10^6 ids. Ids ground to share a prefix only make their
 /// bucket bigger; a big bucket is comparison-sorted, so the worst case stays O(n log n).
-/// Keeps its scratch (it grows to the largest input, never shrinks): one instance per owner, single-threaded.
+/// Keeps its scratch (allocated by the first input large enough to need it, grown to the largest, never shrunk), so
+/// an instance costs nothing until it sorts a checkpoint's worth: one instance per owner, single-threaded.
 /// </summary>
 public sealed class Hash256Sorter
 {
@@ -17,7 +18,7 @@ public sealed class Hash256Sorter
     private const int RadixThreshold = 2048;
     private const int InsertionSortMax = 16;
 
-    private readonly int[] _bucketEnds = new int[BucketCount];
+    private int[] _bucketEnds = [];
     private Hash256[] _keys = [];
     private int[] _items = [];
 
@@ -37,6 +38,7 @@ public sealed class Hash256Sorter
             _keys = new Hash256[size];
             _items = new int[size];
         }
+        if (_bucketEnds.Length == 0) _bucketEnds = new int[BucketCount];
         var ends = _bucketEnds.AsSpan();
         ends.Clear();
         foreach (ref readonly var key in keys) ends[Bucket(key)]++;

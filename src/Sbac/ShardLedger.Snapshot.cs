@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 using Chainspace.Core;
 using Chainspace.Core.Codec;
 using Chainspace.Storage.Objects;
@@ -263,5 +262,4 @@ public sealed partial class ShardLedger
         failure = default;
         return true;
     }
-
 }

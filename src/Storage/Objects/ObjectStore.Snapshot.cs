@@ -166,7 +166,7 @@ public sealed partial class ObjectStore
     private Hash256[] _planTxIds = [];
     private int[] _planSlots = [];
     private int[] _planSlotToTx = [];
-    private Hash256Sorter? _planSorter;   // created by the first snapshot: most stores (tests, restores) never take one
+    private readonly Hash256Sorter _planSorter = new();
 
     private static T[] Scratch<T>(ref T[] array, int length)
     {
@@ -201,7 +201,7 @@ public sealed partial class ObjectStore
                 packed[n++] = (int)entry.State | (entry.State == ObjectState.Locked ? entry.LockSlot << 2 : 0);
             }
             Invariant.Check(n == store._count);
-            var sorter = store._planSorter ??= new Hash256Sorter();
+            var sorter = store._planSorter;
             sorter.Sort(ids, packed);
 
             _txCount = store._lockingTransactions;
