@@ -155,6 +155,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
             BackupDelayTicks = Math.Max(1, s.InitiatorBackupDelayTicks),
             RetryDelayTicks = s.InitiatorRetryDelayTicks,
             CopyPayloads = false,   // commands are read from the initiator's arena (PayloadOf), not copied
+            CommandBytesMax = options.RequestBytesMax,
         });
         _app.BatchExecuted = OnBatchExecuted;
         _initiatorClient = ClientIds.ForReplica(self);
@@ -375,7 +376,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
         while (_linksReady && now >= _nextTick && caughtUp++ < 4)
         {
             StepReplica(Input.Tick());
-            _initiator.OnTick(_replica.IsPrimary);
+            _initiator.OnTick(_replica.IsPrimary, _ledger);
             RunInitiatorActions();
             _nextTick += _tickTicks;
         }

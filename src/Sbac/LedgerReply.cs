@@ -18,6 +18,8 @@ public enum LedgerStatus : byte
     Malformed = 5,
     /// <summary>Accept or Create whose proofs do not establish the claimed decision.</summary>
     InvalidProof = 6,
+    /// <summary>Creates entries this batch's vote table had no room for: not decided, to be proposed again.</summary>
+    Deferred = 7,
 }
 
 /// <summary>Reply := u8 status ‖ Hash256 txId ‖ u8 decision (0 when there is none).</summary>
@@ -35,7 +37,7 @@ public readonly record struct LedgerReply(LedgerStatus Status, Hash256 Transacti
     public static bool TryRead(ReadOnlySpan<byte> source, out LedgerReply reply)
     {
         reply = default;
-        if (source.Length != Size || source[0] is 0 or > (byte)LedgerStatus.InvalidProof) return false;
+        if (source.Length != Size || source[0] is 0 or > (byte)LedgerStatus.Deferred) return false;
         byte d = source[Size - 1];
         if (d != 0 && !DecisionExtensions.IsDefined(d)) return false;
         reply = new LedgerReply((LedgerStatus)source[0], new Hash256(source.Slice(1, Hash256.Size)), d == 0 ? null : (Decision)d);

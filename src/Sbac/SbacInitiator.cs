@@ -98,6 +98,10 @@ public sealed class SbacInitiator
     private readonly List<InitiatorAction> _actions = new(64);
     private readonly ArrayBufferWriter<byte> _payloads = new(64 * 1024);   // commands of the current actions
     private readonly ArrayBufferWriter<byte> _proofs = new(4 * 1024);       // scratch: one proof list
+    // Per output shard, the Create entries proposed since the last seal: one Creates command per shard per input.
+    private readonly ArrayBufferWriter<byte>[] _creates;
+    private readonly int[] _createCounts;
+    private readonly Hash256[] _createFirst;
     private readonly Hash256[] _scratch = new Hash256[MerkleTree.MaxProofLength];
     private readonly uint[] _shards;
     private readonly uint[] _others;
@@ -121,6 +125,10 @@ public sealed class SbacInitiator
         foreach (var s in config.Shards) weakMax = Math.Max(weakMax, s.WeakQuorum);
         _acksPerShard = weakMax;
         _pending = new Dictionary<Hash256, Pending>(Math.Min(_options.PendingTransactionsMax, 1 << 16));
+        _creates = new ArrayBufferWriter<byte>[config.Shards.Count];
+        for (int i = 0; i < _creates.Length; i++) _creates[i] = new ArrayBufferWriter<byte>(4 * 1024);
+        _createCounts = new int[config.Shards.Count];
+        _createFirst = new Hash256[config.Shards.Count];
     }
 
     /// <summary>Actions produced since the last <see cref="ClearActions"/>.</summary>
@@ -147,8 +155,9 @@ public sealed class SbacInitiator
         var votes = ledger.BatchVotes;
         for (int i = 0; i < votes.Length; i++)
         {
-            // A vote on a Create decision is this shard's receipt for T's other shards: nothing to drive here.
-            if (!ledger.ConcernedShardsOfVote(i).Contains(_self.Shard)) continue;
+            // A vote on a Create decision is this shard's receipt for T's other shards: nothing to drive here. Nor is
+            // there for a transaction decided here alone whose outputs all stay in this shard.
+            if (!ledger.ConcernedShardsOfVote(i).Contains(_self.Shard) || !ledger.OwnShardUsesVote(i)) continue;
             var p = GetOrAdd(votes[i].TransactionId);
             if (p is null) continue;
             p.OwnVote = votes[i].Decision;
@@ -168,6 +177,7 @@ public sealed class SbacInitiator
         {
             if (_pending.TryGetValue(decision.TransactionId, out var p)) Advance(decision.TransactionId, p, isPrimary);
         }
+        SealCreates();
     }
 
     /// <summary>A vote batch from another replica (any shard). Invalid batches are counted and dropped.</summary>
@@ -187,19 +197,22 @@ public sealed class SbacInitiator
             var txId = entries.TransactionId;
             if (ledger.TryGetTransaction(txId, out _, out var final) && final is not null)
             {
-                // Decided here already: the vote matters only for a Create this replica drives, as its own
-                // shard's proof for it, or as an output shard's receipt for it.
+                // Decided here already: the vote matters only for a Create this replica drives, as a concerned
+                // shard's proof for it (its own shard's or another's: this replica may have executed an Accept
+                // that another proposed before that shard's votes reached it, seed 321), or as an output
+                // shard's receipt for it.
                 if (!_pending.TryGetValue(txId, out var waiting)) continue;
-                if (m.Shard != _self.Shard)
+                bool createProof = waiting.Decided == Decision.Commit && waiting.OutputShardCount > 0 && LeadsCreate(waiting)
+                                   && waiting.ConcernedShards.Contains(m.Shard);
+                if (!createProof)
                 {
-                    if (entries.Decision == Decision.Commit && AwaitsReceipt(waiting, m.Shard, m.Signer))
+                    if (m.Shard != _self.Shard && entries.Decision == Decision.Commit && AwaitsReceipt(waiting, m.Shard, m.Signer))
                     {
                         if (!signed && !(signed = VerifySignature(m))) return;
                         if (VerifyEntry(m, ref entries)) OnReceipt(txId, waiting, m.Shard, m.Signer);
                     }
                     continue;
                 }
-                if (waiting.Decided != Decision.Commit || waiting.OutputShardCount == 0 || !LeadsCreate(waiting)) continue;
             }
             // f+1 signatures already prove this shard's vote: more of them change nothing.
             if (_collector.TryGetLocalPrepared(txId, m.Shard, out _)) continue;
@@ -219,6 +232,7 @@ public sealed class SbacInitiator
             }
             Advance(txId, p, isPrimary);
         }
+        SealCreates();
     }
 
     /// <summary>The body of T arrived (answer to FetchBody): checked against its id, then prepared here.</summary>
@@ -234,22 +248,38 @@ public sealed class SbacInitiator
             AddSubmit(_self.Shard, txId, offset);
         }
         Advance(txId, p, isPrimary);
+        SealCreates();
         return true;
     }
 
-    public void OnTick(bool isPrimary)
+    /// <summary>
+    /// A tick of the driver's clock: retries what is due. <paramref name="ledger"/> (this replica's) lets a retry
+    /// first learn a decision the replica got by state transfer rather than by executing its batch, which no
+    /// <see cref="OnBatchExecuted"/> reported: without it such a transaction would re-propose its Accept forever
+    /// and never drive its Create (seed 321).
+    /// </summary>
+    public void OnTick(bool isPrimary, ShardLedger? ledger = null)
     {
         _tick++;
         if (_tick < _earliestDue) return;
         _earliestDue = long.MaxValue;
         foreach (var (txId, p) in _pending)
         {
-            if (p.NextAcceptTick > 0 && _tick >= p.NextAcceptTick) Advance(txId, p, isPrimary, retry: true);
+            Decision? final = null;
+            bool learned = p.Decided is null && p.NextAcceptTick > 0 && _tick >= p.NextAcceptTick && ledger is not null
+                           && ledger.TryGetTransaction(txId, out _, out final) && final is not null;
+            if (learned)
+            {
+                p.Decided = final;
+                p.NextAcceptTick = 0;
+            }
+            if (learned || (p.NextAcceptTick > 0 && _tick >= p.NextAcceptTick)) Advance(txId, p, isPrimary, retry: true);
             else if (p.NextCreateTick > 0 && _tick >= p.NextCreateTick) Advance(txId, p, isPrimary, retry: true);
             // Still pending (Forget returns it to the pool with both ticks 0): its next due tick counts.
             if (p.NextAcceptTick > 0) Due(p.NextAcceptTick);
             if (p.NextCreateTick > 0) Due(p.NextCreateTick);
         }
+        SealCreates();
     }
 
     /// <summary>Keeps <see cref="_earliestDue"/> at or below every scheduled retry.</summary>
@@ -318,14 +348,46 @@ public sealed class SbacInitiator
         foreach (uint shard in p.CreateShards)
         {
             if (p.AckCounts[shard] >= _config.Shards[(int)shard].WeakQuorum) continue;   // created there already
-            int offset = _payloads.WrittenCount;
-            SbacCommand.WriteCreate(_payloads, body, _proofs.WrittenSpan);
-            AddSubmit(shard, txId, offset);
+            QueueCreate(shard, txId, body, _proofs.WrittenSpan);
         }
         p.Attempts++;
         p.NextCreateTick = _tick + Backoff(p.Attempts);
         Due(p.NextCreateTick);
         if (p.Attempts >= _options.CreateAttemptsMax) Forget(txId, p);
+    }
+
+    /// <summary>
+    /// Adds one Create to the command being gathered for <paramref name="shard"/>; <see cref="SealCreates()"/> proposes
+    /// it. Every Create a batch's votes make ready is proposed in the same input, so they go as one command.
+    /// </summary>
+    private void QueueCreate(uint shard, in Hash256 txId, ReadOnlySpan<byte> body, ReadOnlySpan<byte> proofs)
+    {
+        int entry = SbacCommand.CreateEntryLength(body.Length, proofs.Length);
+        var entries = _creates[shard];
+        const int header = 3 + 3;   // format header, kind and the count varint (CreatesMax needs two bytes; three is room)
+        if (_createCounts[shard] > 0 && (header + entries.WrittenCount + entry > _options.CommandBytesMax || _createCounts[shard] == SbacCommand.CreatesMax))
+            SealCreates(shard);
+        SbacCommand.WriteCreateEntry(entries, body, proofs);
+        if (_createCounts[shard]++ == 0) _createFirst[shard] = txId;
+    }
+
+    /// <summary>Proposes what <see cref="QueueCreate"/> gathered: a Create for one entry, a Creates for more.</summary>
+    private void SealCreates()
+    {
+        for (uint shard = 0; shard < _createCounts.Length; shard++) SealCreates(shard);
+    }
+
+    private void SealCreates(uint shard)
+    {
+        int count = _createCounts[shard];
+        if (count == 0) return;
+        var entries = _creates[shard];
+        int offset = _payloads.WrittenCount;
+        if (count == 1) SbacCommand.WriteCreate(_payloads, entries.WrittenSpan);
+        else SbacCommand.WriteCreates(_payloads, count, entries.WrittenSpan);
+        AddSubmit(shard, _createFirst[shard], offset);
+        entries.ResetWrittenCount();
+        _createCounts[shard] = 0;
     }
 
     private void AddSubmit(uint shard, in Hash256 txId, int offset)
@@ -434,6 +496,8 @@ public sealed record InitiatorOptions
     public int RetryDelayTicks { get; init; } = 40;
     public int CreateAttemptsMax { get; init; } = 8;
     public int PendingTransactionsMax { get; init; } = 1 << 16;
+    /// <summary>Largest command proposed (a Creates command is cut to fit); at most the replicas' largest request operation.</summary>
+    public int CommandBytesMax { get; init; } = 60 * 1024;
     /// <summary>Also copy each command into <see cref="InitiatorAction.Payload"/> (one array per action, for
     /// drivers that keep commands past <see cref="SbacInitiator.ClearActions"/>); off, commands are only in
     /// the payload arena and the steady state allocates nothing.</summary>
@@ -446,6 +510,7 @@ public sealed record InitiatorOptions
         if (RetryDelayTicks < 1) throw new ArgumentOutOfRangeException(nameof(RetryDelayTicks), "at least 1");
         if (CreateAttemptsMax < 1) throw new ArgumentOutOfRangeException(nameof(CreateAttemptsMax), "at least 1");
         if (PendingTransactionsMax < 1) throw new ArgumentOutOfRangeException(nameof(PendingTransactionsMax), "at least 1");
+        if (CommandBytesMax < 1024) throw new ArgumentOutOfRangeException(nameof(CommandBytesMax), "at least 1 KiB");
         Limits.Validate();
         return this;
     }

@@ -58,13 +58,15 @@ public sealed class SbacStateMachine : IReplicatedStateMachine
         var votes = _ledger.BatchVotes;
         if (_signer.SignBatch(sequence, votes))
         {
-            // One message per destination shard, holding only the votes that concern it.
+            // One message per destination shard, holding only the votes that concern it (and, for this shard itself,
+            // only those its replicas use: see ShardLedger.OwnShardUsesVote).
             for (uint shard = 0; shard < _ledger.ShardCount; shard++)
             {
                 int n = 0;
+                bool own = shard == _ledger.Shard;
                 for (int i = 0; i < votes.Length; i++)
                 {
-                    if (_ledger.ConcernedShardsOfVote(i).Contains(shard)) _indexes[n++] = i;
+                    if (_ledger.ConcernedShardsOfVote(i).Contains(shard) && (!own || _ledger.OwnShardUsesVote(i))) _indexes[n++] = i;
                 }
                 if (n == 0) continue;
                 var payload = _outbox.BeginPayload(out int offset);

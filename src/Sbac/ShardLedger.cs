@@ -48,7 +48,8 @@ public sealed record ShardLedgerOptions
 ///   a valid LOCALPREPARED(abort) from one concerned shard. Commit consumes the inputs, unlocks the
 ///   references and creates the outputs this shard manages; abort releases the locks.
 /// - Create(T, proofs): for a shard T does not concern, creates the outputs it manages on
-///   ALLPREPARED(commit) — a valid commit proof from every concerned shard.
+///   ALLPREPARED(commit) — a valid commit proof from every concerned shard. Creates(...) is several of
+///   them in one command, each decided on its own.
 /// When this shard is the only concerned one, its vote is the decision: Prepare decides at once.
 /// </summary>
 public sealed partial class ShardLedger
@@ -72,6 +73,8 @@ public sealed partial class ShardLedger
     private readonly VoteEntry[] _batchDecisions;
     private readonly uint[] _batchVoteShards;       // per vote: its concerned shards, ShardCount slots each
     private readonly int[] _batchVoteShardCounts;
+    private readonly bool[] _batchVoteOwnShardUses;   // per vote: whether this shard's own initiators need it (see OwnShardUsesVote)
+    private readonly uint[] _outputShards;            // scratch: the shards of one transaction's outputs
     private readonly ArrayBufferWriter<byte> _batchBodies = new(64 * 1024);   // this batch's voted bodies, reused
     private readonly BodyPool _bodyPool = new();   // bodies of undecided transactions (never drops a buffer)
     private readonly (int Offset, int Length)[] _batchVoteBodies;
@@ -95,6 +98,8 @@ public sealed partial class ShardLedger
         _batchDecisions = new VoteEntry[options.BatchVotesMax];
         _batchVoteShards = new uint[options.BatchVotesMax * (int)options.Map.ShardCount];
         _batchVoteShardCounts = new int[options.BatchVotesMax];
+        _batchVoteOwnShardUses = new bool[options.BatchVotesMax];
+        _outputShards = new uint[options.Map.ShardCount];
         _batchVoteBodies = new (int, int)[options.BatchVotesMax];
         _shards = new uint[options.Map.ShardCount];
         _ids = new Hash256[options.Limits.ObjectsPerTransactionMax];
@@ -129,6 +134,18 @@ public sealed partial class ShardLedger
         Invariant.Check((uint)index < (uint)_batchVoteCount);
         int stride = (int)_options.Map.ShardCount;
         return _batchVoteShards.AsSpan(index * stride, _batchVoteShardCounts[index]);
+    }
+
+    /// <summary>
+    /// Whether the replicas of this shard need the vote at <paramref name="index"/> of <see cref="BatchVotes"/> from each
+    /// other: as this shard's LOCALPREPARED proof in a Create (a commit with outputs in a shard T does not concern) or
+    /// for a transaction other shards also decide. A transaction decided here alone with no such outputs needs none, so
+    /// its vote goes to no replica of this shard (half the entries of every vote batch in the default load).
+    /// </summary>
+    public bool OwnShardUsesVote(int index)
+    {
+        Invariant.Check((uint)index < (uint)_batchVoteCount);
+        return _batchVoteOwnShardUses[index];
     }
 
     public void BeginBatch(ulong sequence)
@@ -184,7 +201,8 @@ public sealed partial class ShardLedger
         {
             SbacCommandKind.Prepare => OnPrepare(command.Transaction),
             SbacCommandKind.Accept => OnAccept(command),
-            SbacCommandKind.Create => OnCreate(command),
+            SbacCommandKind.Create => OnCreate(command.Transaction, command.Proofs, command.ProofCount),
+            SbacCommandKind.Creates => OnCreates(command),
             _ => new LedgerReply(LedgerStatus.Malformed, default, null),
         };
     }
@@ -220,7 +238,7 @@ public sealed partial class ShardLedger
 
         record.Vote = vote;
         if (vote == Decision.Commit) record.HoldsLocks = LockManagedObjects(tx, txId);
-        AddVote(txId, vote, _shards.AsSpan(0, concerned), body);
+        AddVote(txId, vote, _shards.AsSpan(0, concerned), body, ownShardUses: concerned > 1 || (vote == Decision.Commit && HasOutputsOutside(_shards.AsSpan(0, concerned))));
 
         if (concerned == 1)
         {
@@ -372,9 +390,8 @@ public sealed partial class ShardLedger
 
     // ---------------------------------------------------------------- Create
 
-    private LedgerReply OnCreate(in SbacCommand command)
+    private LedgerReply OnCreate(ReadOnlySpan<byte> body, ReadOnlySpan<byte> proofs, int proofCount)
     {
-        var body = command.Transaction;
         if (!_parsed.TryParse(body, out _)) return new LedgerReply(LedgerStatus.Malformed, default, null);
         var txId = _parsed.ComputeIds(body);
         if (_transactions.TryGetValue(txId, out var known) && known.Final is { } final)
@@ -384,15 +401,39 @@ public sealed partial class ShardLedger
         var concernedShards = _shards.AsSpan(0, concerned);
         // A concerned shard decides through Prepare/Accept, never through Create.
         if (Contains(concernedShards, Shard)) return new LedgerReply(LedgerStatus.InvalidProof, txId, null);
-        if (!ProofsCover(command.Proofs, command.ProofCount, txId, concernedShards, ownShard: uint.MaxValue))
+        if (!ProofsCover(proofs, proofCount, txId, concernedShards, ownShard: uint.MaxValue))
             return new LedgerReply(LedgerStatus.InvalidProof, txId, null);
 
         CreateManagedOutputs(_parsed.View(body));
         ref var record = ref CollectionsMarshal.GetValueRefOrAddDefault(_transactions, txId, out _);
         Decide(ref record, txId, Decision.Commit);
         // Signed with the batch and sent to T's concerned shards: the receipt that ends their Create retries.
-        AddVote(txId, Decision.Commit, concernedShards, body);
+        AddVote(txId, Decision.Commit, concernedShards, body, ownShardUses: false);   // addressed to T's shards, never this one
         return new LedgerReply(LedgerStatus.Decided, txId, Decision.Commit);
+    }
+
+    /// <summary>
+    /// Each entry exactly as a Create of its own, in order: one entry's bad proof leaves the others alone. The
+    /// reply is the first entry's that was not decided (so its sender sees what went wrong), else the last one's.
+    /// An entry that finds this batch's vote table full is left undecided (the same on every replica: the table's
+    /// size is the shard's setting), and so is every entry after it: the initiator proposes them again.
+    /// </summary>
+    private LedgerReply OnCreates(in SbacCommand command)
+    {
+        LedgerReply? first = null;
+        LedgerReply last = default;
+        var entries = command.EnumerateCreates();
+        while (entries.MoveNext())
+        {
+            if (_batchVoteCount >= _batchVotes.Length || _batchDecisionCount >= _batchDecisions.Length)
+            {
+                first ??= new LedgerReply(LedgerStatus.Deferred, default, null);
+                break;
+            }
+            last = OnCreate(entries.Transaction, entries.Proofs, entries.ProofCount);
+            if (last.Status != LedgerStatus.Decided) first ??= last;
+        }
+        return first ?? last;
     }
 
     // ---------------------------------------------------------------- proofs
@@ -457,7 +498,18 @@ public sealed partial class ShardLedger
         return false;
     }
 
-    private void AddVote(in Hash256 txId, Decision vote, ReadOnlySpan<uint> concerned, ReadOnlySpan<byte> body)
+    /// <summary>Whether the parsed transaction has an output in a shard outside <paramref name="concerned"/> (a Create goes there).</summary>
+    private bool HasOutputsOutside(ReadOnlySpan<uint> concerned)
+    {
+        int n = _parsed.OutputShards(_options.Map, _outputShards);
+        for (int i = 0; i < n; i++)
+        {
+            if (!Contains(concerned, _outputShards[i])) return true;
+        }
+        return false;
+    }
+
+    private void AddVote(in Hash256 txId, Decision vote, ReadOnlySpan<uint> concerned, ReadOnlySpan<byte> body, bool ownShardUses)
     {
         Invariant.Check(_batchVoteCount < _batchVotes.Length);
         _batchVoteBodies[_batchVoteCount] = (_batchBodies.WrittenCount, body.Length);
@@ -465,6 +517,7 @@ public sealed partial class ShardLedger
         int stride = (int)_options.Map.ShardCount;
         concerned.CopyTo(_batchVoteShards.AsSpan(_batchVoteCount * stride, stride));
         _batchVoteShardCounts[_batchVoteCount] = concerned.Length;
+        _batchVoteOwnShardUses[_batchVoteCount] = ownShardUses;
         _batchVotes[_batchVoteCount++] = new VoteEntry(txId, vote);
     }
 

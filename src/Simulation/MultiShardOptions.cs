@@ -88,6 +88,7 @@ public sealed record MultiShardOptions
         {
             BackupDelayTicks = r.Range(5, 30),
             RetryDelayTicks = r.Range(10, 50),
+            CommandBytesMax = replica.RequestBytesMax,
         };
         return new MultiShardOptions
         {

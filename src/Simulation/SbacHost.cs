@@ -138,7 +138,7 @@ public sealed class SbacHost : DurableHost, IByzantineHost
     {
         if (!Up || Silent) return;
         Step(Input.Tick());
-        Initiator.OnTick(Replica.IsPrimary);
+        Initiator.OnTick(Replica.IsPrimary, Ledger);
         Act();
         _byzantine?.OnTick();
         _attacker?.OnTick();
@@ -250,12 +250,38 @@ public sealed class SbacHost : DurableHost, IByzantineHost
         {
             int votes = host.Ledger.BatchVotes.Length, decisions = host.Ledger.BatchDecisions.Length;
             host.App.Execute(sequence, client, requestNumber, operation, reply);
-            if (host.Index == 0 && host._sim.Tracing && SbacCommand.TryDecode(operation, Core.Codec.CodecLimits.Default, out var c, out _) && c.Kind == SbacCommandKind.Accept)
+            if (host.Index == 0 && host._sim.Tracing && SbacCommand.TryDecode(operation, Core.Codec.CodecLimits.Default, out var c, out _)) TraceCommand(c, client);
+            if (host.Honest) host._sim.Checker.OnCommand(host, sequence, votes, decisions);
+        }
+
+        private void TraceCommand(in SbacCommand c, ulong client)
+        {
+            if (c.Kind == SbacCommandKind.Accept)
             {
                 host.Ledger.TryGetTransaction(c.TransactionId, out var v, out var f);
                 host._sim.Trace($"s{host.Shard} executes Accept({c.TransactionId.ToShortString()}, {c.Decision}, {c.ProofCount} proofs) from {client:x}: vote {v} final {f}");
             }
-            if (host.Honest) host._sim.Checker.OnCommand(host, sequence, votes, decisions);
+            else if (c.Kind == SbacCommandKind.Create)
+            {
+                host._sim.Trace($"s{host.Shard} executes Create({TraceCreate(c.Transaction)}, {c.ProofCount} proofs) from {client:x}");
+            }
+            else if (c.Kind == SbacCommandKind.Creates)
+            {
+                var sb = new System.Text.StringBuilder();
+                var entries = c.EnumerateCreates();
+                while (entries.MoveNext()) sb.Append(' ').Append(TraceCreate(entries.Transaction));
+                host._sim.Trace($"s{host.Shard} executes Creates({c.EntryCount}:{sb}) from {client:x}");
+            }
+        }
+
+        /// <summary>A Create's transaction id and this shard's decision on it, for the trace.</summary>
+        private string TraceCreate(ReadOnlySpan<byte> body)
+        {
+            var parsed = new ParsedTransaction(Core.Codec.CodecLimits.Default);
+            if (!parsed.TryParse(body, out _)) return "malformed";
+            var id = parsed.ComputeIds(body);
+            host.Ledger.TryGetTransaction(id, out _, out var f);
+            return $"{id.ToShortString()}={f?.ToString() ?? "undecided"}";
         }
 
         public void EndBatch(ulong sequence)

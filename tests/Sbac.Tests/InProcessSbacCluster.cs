@@ -152,14 +152,15 @@ public sealed class InProcessSbacCluster
                 var ledger = new ShardLedger(new ShardLedgerOptions
                 {
                     Shard = (ushort)s, Map = config.ShardMap, Contracts = registry,
-                    TransactionsCapacity = options.TransactionsCapacity, BatchVotesMax = Math.Max(options.BatchSize, 16),
+                    TransactionsCapacity = options.TransactionsCapacity, BatchVotesMax = VotesPerBatchMax(options),
                 }, store, verifier);
                 var node = new Node(this, s, r)
                 {
-                    App = new SbacStateMachine(ledger, new VoteSigner(config, id, signer, Math.Max(options.BatchSize, 16), ownStatements: verifier), new SbacOutbox()),
+                    App = new SbacStateMachine(ledger, new VoteSigner(config, id, signer, VotesPerBatchMax(options), ownStatements: verifier), new SbacOutbox()),
                     Initiator = new SbacInitiator(config, id, verifier, new InitiatorOptions
                     {
                         PendingTransactionsMax = options.PendingTransactionsMax, CopyPayloads = options.CopyPayloads,
+                        CommandBytesMax = replicaOptions.RequestBytesMax,
                     }),
                 };
                 _nodes[s, r] = node;
@@ -188,6 +189,10 @@ public sealed class InProcessSbacCluster
     public long Aborted(int shard, int replica) => _nodes[shard, replica].Aborted;
     public int PendingTransactions(int shard, int replica) => _nodes[shard, replica].Initiator.PendingTransactions;
     public ShardLedger Ledger(int shard, int replica) => _nodes[shard, replica].App.Ledger;
+
+    /// <summary>Votes one executed batch can hold: a request is a Prepare (one vote) or a Creates command (one vote per
+    /// entry, outputs of a whole batch of the other shard), so room for the batch's requests and one more batch of Creates.</summary>
+    private static int VotesPerBatchMax(InProcessClusterOptions options) => 2 * Math.Max(options.BatchSize, 16);
 
     private static byte[] ShardSeed(int shard) => System.Text.Encoding.ASCII.GetBytes($"sbac-bench-shard-{shard}");
 
@@ -268,7 +273,7 @@ public sealed class InProcessSbacCluster
             Step(s, r, Input.Tick());
             var node = _nodes[s, r];
             long before = GC.GetAllocatedBytesForCurrentThread();
-            node.Initiator.OnTick(_replicas[s, r].IsPrimary);
+            node.Initiator.OnTick(_replicas[s, r].IsPrimary, node.App.Ledger);
             SbacBytes += GC.GetAllocatedBytesForCurrentThread() - before;
             DrainInitiator(s, r);
         }

@@ -31,7 +31,7 @@ public sealed class SbacOverPbftTests
     private bool _useInitiators;
     private readonly Outbox _outbox = new();
     private readonly Queue<(int Shard, int To, int From, byte[] Payload)> _network = new();
-    private readonly List<byte[]> _votes = [];
+    private readonly List<byte[]> _votes = [];   // every signed vote batch sent: to shards and to the test client
     private ulong _requestNumber;
 
     public SbacOverPbftTests()
@@ -51,7 +51,8 @@ public sealed class SbacOverPbftTests
                 {
                     Shard = (ushort)s, Map = Local.Config.ShardMap, Contracts = registry, TransactionsCapacity = 256,
                 }, store, verifier);
-                _apps[s, r] = new SbacStateMachine(ledger, new VoteSigner(Local.Config, id, signer), new SbacOutbox());
+                // The test client (7) asks for receipts: its transactions' signed votes come back to it after each batch.
+                _apps[s, r] = new SbacStateMachine(ledger, new VoteSigner(Local.Config, id, signer), new SbacOutbox()) { SendsReceiptsTo = c => c == 7 };
                 _replicas[s, r] = new Replica(Local.Config, id, signer, _apps[s, r], new ReplicaOptions());
                 _initiators[s, r] = new SbacInitiator(Local.Config, id, verifier, new InitiatorOptions { BackupDelayTicks = 5, RetryDelayTicks = 10 });
             }
@@ -103,6 +104,10 @@ public sealed class SbacOverPbftTests
             {
                 _votes.Add(app.Payload(o).ToArray());
                 deliveries.Add((o.Shard, app.Payload(o).ToArray()));
+            }
+            else if (o.Kind == SbacOutputKind.VotesToClient)
+            {
+                _votes.Add(app.Payload(o).ToArray());   // what the client's receipt is made of
             }
         }
         app.Clear();
@@ -163,7 +168,7 @@ public sealed class SbacOverPbftTests
             {
                 Step(s, r, Input.Tick());
                 if (!_useInitiators) continue;
-                _initiators[s, r].OnTick(_replicas[s, r].IsPrimary);
+                _initiators[s, r].OnTick(_replicas[s, r].IsPrimary, _apps[s, r].Ledger);
                 Act(s, r);
             }
             if (_network.Count == 0 && round > 20) return;
