@@ -56,4 +56,72 @@ public class InitiatorRegressionTests
         Assert.True(SbacCommand.TryDecode(create.Payload, Core.Codec.CodecLimits.Default, out var command, out _));
         Assert.Equal(SbacCommandKind.Create, command.Kind);
     }
+
+    /// <summary>Every Create one batch's votes make ready for a shard goes in one Creates command, cut to the size bound.</summary>
+    [Fact]
+    public void Initiator_CreatesOfOneBatch_GoAsOneCommandPerShard()
+    {
+        var (txs, one) = ProposeCreatesOfOneBatch(commandBytesMax: 60 * 1024);
+        var command = Assert.Single(one);
+        Assert.Equal(txs.Select(t => t.Id), CreatedBy(command, SbacCommandKind.Creates));
+
+        // Entries all have the same size here: a bound with room for five and a half of them cuts the eight into 5 + 3.
+        int entry = (command.Length - 4) / txs.Length;   // header, kind and a one-byte count in front
+        var (_, cut) = ProposeCreatesOfOneBatch(commandBytesMax: 4 + 5 * entry + entry / 2);
+        Assert.Equal(2, cut.Count);
+        Assert.Equal(txs.Take(5).Select(t => t.Id), CreatedBy(cut[0], SbacCommandKind.Creates));
+        Assert.Equal(txs.Skip(5).Select(t => t.Id), CreatedBy(cut[1], SbacCommandKind.Creates));
+        Assert.All(cut, c => Assert.True(c.Length <= 4 + 5 * entry + entry / 2));
+    }
+
+    /// <summary>Eight spends of shard-0 tokens with outputs in shard 1, executed in one batch and proven by f+1 votes.</summary>
+    private static (Transaction[] Txs, List<byte[]> Commands) ProposeCreatesOfOneBatch(int commandBytesMax)
+    {
+        var tokens = Dummy.GenesisTokens("initiator-regressions", 256).Where(t => Config.ShardMap.ShardOf(t.Id) == 0).ToArray();
+        var txs = tokens.Select(t => Dummy.Spend([t])).Where(t => t.Ids.AllOutputs.Any(o => Config.ShardMap.ShardOf(o.Id) == 1)).Take(8).ToArray();
+        Assert.Equal(8, txs.Length);
+        var store = new ObjectStore();
+        foreach (var t in tokens) store.Create([t.Id]);
+        var verifier = new ProofVerifier(Config, [Key(0, 0), Key(1, 0)]);
+        var ledger = new ShardLedger(new ShardLedgerOptions
+        {
+            Shard = 0, Map = Config.ShardMap, Contracts = new ContractRegistry(Dummy.Instance), TransactionsCapacity = 64,
+        }, store, verifier);
+        ledger.BeginBatch(1);
+        foreach (var tx in txs)
+        {
+            var op = new ArrayBufferWriter<byte>();
+            SbacCommand.WritePrepare(op, tx.Encode());
+            Assert.Equal(Decision.Commit, ledger.Execute(op.WrittenSpan).Decision);
+        }
+        ledger.EndBatch(1);
+        var initiator = new SbacInitiator(Config, new NodeId(0, 0), verifier, new InitiatorOptions { CommandBytesMax = commandBytesMax });
+        initiator.OnBatchExecuted(ledger, isPrimary: true);
+        int[] all = Enumerable.Range(0, txs.Length).ToArray();
+        foreach (ushort r in new ushort[] { 0, 1 })
+        {
+            var signer = new VoteSigner(Config, new NodeId(0, r), Key(0, r));
+            Assert.True(signer.SignBatch(1, ledger.BatchVotes));
+            var message = new ArrayBufferWriter<byte>();
+            signer.WriteMessage(message, ledger.BatchVotes, all);
+            initiator.OnVotes(message.WrittenSpan, new NodeId(0, r), ledger, isPrimary: true);
+        }
+        Assert.All(initiator.Actions, a => Assert.Equal((InitiatorActionKind.SubmitCommand, 1u), (a.Kind, a.Shard)));
+        return (txs, initiator.Actions.Select(a => a.Payload!).ToList());
+    }
+
+    private static List<Hash256> CreatedBy(byte[] payload, SbacCommandKind kind)
+    {
+        Assert.True(SbacCommand.TryDecode(payload, Core.Codec.CodecLimits.Default, out var command, out var failure), failure.Describe());
+        Assert.Equal(kind, command.Kind);
+        var ids = new List<Hash256>();
+        var entries = command.EnumerateCreates();
+        while (entries.MoveNext())
+        {
+            Assert.Equal(1, entries.ProofCount);   // shard 0's LOCALPREPARED(commit)
+            ids.Add(Transaction.Decode(entries.Transaction).Id);
+        }
+        Assert.Equal(command.EntryCount, ids.Count);
+        return ids;
+    }
 }

@@ -21,7 +21,7 @@ public class ShardLedgerTests
         public readonly ShardLedger Ledger;
         private ulong _sequence;
 
-        public Harness(ushort shard)
+        public Harness(ushort shard, int batchVotesMax = 8192)
         {
             Ledger = new ShardLedger(new ShardLedgerOptions
             {
@@ -29,6 +29,7 @@ public class ShardLedgerTests
                 Map = Map,
                 Contracts = new ContractRegistry(Dummy.Instance, CsCoin.Instance),
                 TransactionsCapacity = 64,
+                BatchVotesMax = batchVotesMax,
             }, Objects, Verifier);
             foreach (var t in Tokens.Where(t => Map.ShardOf(t.Id) == shard)) Objects.Create([t.Id]);
         }
@@ -64,6 +65,21 @@ public class ShardLedgerTests
         SbacCommand.WriteCreate(buffer, tx.Encode(), Proofs(Decision.Commit, proofShards));
         return buffer.WrittenSpan.ToArray();
     }
+
+    /// <summary>A Creates command: each transaction with one commit proof from shard 0.</summary>
+    private static byte[] Creates(params Transaction[] txs)
+    {
+        var entries = new ArrayBufferWriter<byte>();
+        foreach (var tx in txs) SbacCommand.WriteCreateEntry(entries, tx.Encode(), Proofs(Decision.Commit, [0]));
+        var buffer = new ArrayBufferWriter<byte>();
+        SbacCommand.WriteCreates(buffer, txs.Length, entries.WrittenSpan);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Spends of one shard-0 token each whose outputs include a shard-1 object (shard 1 creates them).</summary>
+    private static Transaction[] SpendsWithOutputsInShard1(int count) =>
+        Enumerable.Range(0, Shard0.Length).Select(i => Dummy.Spend([Shard0[i]]))
+            .Where(t => t.Ids.AllOutputs.Any(o => Map.ShardOf(o.Id) == 1)).Take(count).ToArray();
 
     private static byte[] Proofs(Decision decision, uint[] shards)
     {
@@ -263,6 +279,63 @@ public class ShardLedgerTests
     }
 
     [Fact]
+    public void Creates_EachEntryIsDecidedOnItsOwn()
+    {
+        var txs = SpendsWithOutputsInShard1(3);
+        var h = new Harness(1);
+        h.Verifier.Allow(0, Decision.Commit, txs[0].Id);
+        h.Verifier.Allow(0, Decision.Commit, txs[2].Id);   // txs[1]'s proof does not verify
+        var reply = h.Run(Creates(txs));
+        Assert.Equal(new LedgerReply(LedgerStatus.InvalidProof, txs[1].Id, null), reply);   // the first entry not decided
+        Assert.Equal([new VoteEntry(txs[0].Id, Decision.Commit), new VoteEntry(txs[2].Id, Decision.Commit)], h.Ledger.BatchVotes.ToArray());
+        foreach (var (tx, created) in new[] { (txs[0], true), (txs[1], false), (txs[2], true) })
+        {
+            foreach (var o in tx.Ids.AllOutputs.Where(o => Map.ShardOf(o.Id) == 1))
+                Assert.Equal(created ? ObjectState.Active : ObjectState.Absent, h.Objects.GetState(o.Id, out _));
+        }
+        // Replayed with every proof valid: the decided entries stay decided once, the other one is created now.
+        h.Verifier.Allow(0, Decision.Commit, txs[1].Id);
+        int objects = h.Objects.Count;
+        Assert.Equal(new LedgerReply(LedgerStatus.Decided, txs[2].Id, Decision.Commit), h.Run(Creates(txs)));
+        Assert.Equal([new VoteEntry(txs[1].Id, Decision.Commit)], h.Ledger.BatchVotes.ToArray());
+        Assert.Equal(objects + txs[1].Ids.AllOutputs.Count(o => Map.ShardOf(o.Id) == 1), h.Objects.Count);
+    }
+
+    [Fact]
+    public void Creates_BeyondTheBatchVoteTable_AreDeferredUndecided()
+    {
+        var txs = SpendsWithOutputsInShard1(3);
+        var h = new Harness(1, batchVotesMax: 2);
+        foreach (var tx in txs) h.Verifier.Allow(0, Decision.Commit, tx.Id);
+        Assert.Equal(LedgerStatus.Deferred, h.Run(Creates(txs)).Status);
+        Assert.Equal(2, h.Ledger.BatchVotes.Length);
+        Assert.False(h.Ledger.TryGetTransaction(txs[2].Id, out _, out _));   // untouched: proposed again later
+        Assert.Equal(new LedgerReply(LedgerStatus.Decided, txs[2].Id, Decision.Commit), h.Run(Creates(txs)));
+        Assert.Equal([new VoteEntry(txs[2].Id, Decision.Commit)], h.Ledger.BatchVotes.ToArray());
+    }
+
+    [Fact]
+    public void OwnShardUsesVote_OnlyWhenAReplicaOfThisShardNeedsIt()
+    {
+        var h = new Harness(0);
+        var staysHere = Enumerable.Range(0, Shard0.Length).Select(i => Dummy.Spend([Shard0[i]]))
+            .First(t => t.Ids.AllOutputs.All(o => Map.ShardOf(o.Id) == 0));
+        var spentThere = Shard0.First(t => Dummy.Spend([t]).Ids.AllOutputs.Any(o => Map.ShardOf(o.Id) == 1));
+        var createsThere = Dummy.Spend([spentThere]);
+        var crossShard = Dummy.Spend([Shard0[^1], Shard1[0]]);
+        foreach (var (tx, used) in new[] { (staysHere, false), (createsThere, true), (crossShard, true) })
+        {
+            h.Run(Prepare(tx));
+            Assert.Equal(tx.Id, h.Ledger.BatchVotes[0].TransactionId);
+            Assert.Equal(used, h.Ledger.OwnShardUsesVote(0));
+        }
+        // An abort decided here alone drives nothing either, whatever its outputs.
+        var doubleSpend = Dummy.Spend([spentThere], "again"u8.ToArray());
+        Assert.Equal(Decision.Abort, h.Run(Prepare(doubleSpend)).Decision);
+        Assert.False(h.Ledger.OwnShardUsesVote(0));
+    }
+
+    [Fact]
     public void Create_OnConcernedShard_IsRejected()
     {
         var h = new Harness(0);
@@ -278,6 +351,10 @@ public class ShardLedgerTests
     [InlineData(new byte[] { 1, 1, 9 })]
     [InlineData(new byte[] { 1, 1, 1, 200 })]
     [InlineData(new byte[] { 2, 1, 1, 0 })]
+    [InlineData(new byte[] { 1, 1, 4, 0 })]             // Creates of no entry
+    [InlineData(new byte[] { 1, 1, 4, 2, 1, 7, 0 })]    // two entries announced, one there
+    [InlineData(new byte[] { 1, 1, 4, 1, 1, 7, 0, 0 })] // trailing byte after the last entry
+    [InlineData(new byte[] { 1, 1, 4, 1, 1, 7, 1, 0 })] // an entry's proof list announces a proof that is not there
     public void Execute_MalformedCommand_IsRejectedWithoutStateChange(byte[] operation)
     {
         var h = new Harness(0);
