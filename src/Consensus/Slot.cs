@@ -151,7 +151,8 @@ internal sealed class Slot
     /// A body buffer for at least <paramref name="length"/> bytes, a power of two: uninitialized (every byte read is
     /// written first) and on the pinned heap, because it lives as long as the slot. A zeroed array on the small-object
     /// heap cost a memset and, once promoted, GC copies of tens of KiB per batch: with the node's 2,048-slot window every
-    /// slot's first batch grows its buffer, so a run of a few thousand batches paid it on every one (~5 % of node CPU).
+    /// slot's first batch grows its buffer, so a run of a few thousand batches paid it on every one (the profile put ~5 %
+    /// of node CPU under that allocation; the page faults of first-touched memory remain).
     /// </summary>
     private static byte[] Grown(int length) =>
         GC.AllocateUninitializedArray<byte>((int)Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(length, 4096)), (uint)Array.MaxLength), pinned: true);
