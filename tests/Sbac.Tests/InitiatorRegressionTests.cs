@@ -26,13 +26,7 @@ public class InitiatorRegressionTests
     {
         var tokens = Dummy.GenesisTokens("initiator-regressions", 64).Where(t => Config.ShardMap.ShardOf(t.Id) == 0).ToArray();
         var tx = tokens.Select(t => Dummy.Spend([t])).First(t => t.Ids.AllOutputs.Any(o => Config.ShardMap.ShardOf(o.Id) == 1));
-        var store = new ObjectStore();
-        foreach (var t in tokens) store.Create([t.Id]);
-        var verifier = new ProofVerifier(Config, [Key(0, 0), Key(1, 0)]);
-        var ledger = new ShardLedger(new ShardLedgerOptions
-        {
-            Shard = 0, Map = Config.ShardMap, Contracts = new ContractRegistry(Dummy.Instance), TransactionsCapacity = 64,
-        }, store, verifier);
+        var (ledger, verifier) = Shard0Ledger(tokens);
         var op = new ArrayBufferWriter<byte>();
         SbacCommand.WritePrepare(op, tx.Encode());
         ledger.BeginBatch(1);
@@ -80,13 +74,7 @@ public class InitiatorRegressionTests
         var tokens = Dummy.GenesisTokens("initiator-regressions", 256).Where(t => Config.ShardMap.ShardOf(t.Id) == 0).ToArray();
         var txs = tokens.Select(t => Dummy.Spend([t])).Where(t => t.Ids.AllOutputs.Any(o => Config.ShardMap.ShardOf(o.Id) == 1)).Take(8).ToArray();
         Assert.Equal(8, txs.Length);
-        var store = new ObjectStore();
-        foreach (var t in tokens) store.Create([t.Id]);
-        var verifier = new ProofVerifier(Config, [Key(0, 0), Key(1, 0)]);
-        var ledger = new ShardLedger(new ShardLedgerOptions
-        {
-            Shard = 0, Map = Config.ShardMap, Contracts = new ContractRegistry(Dummy.Instance), TransactionsCapacity = 64,
-        }, store, verifier);
+        var (ledger, verifier) = Shard0Ledger(tokens);
         ledger.BeginBatch(1);
         foreach (var tx in txs)
         {
@@ -108,6 +96,19 @@ public class InitiatorRegressionTests
         }
         Assert.All(initiator.Actions, a => Assert.Equal((InitiatorActionKind.SubmitCommand, 1u), (a.Kind, a.Shard)));
         return (txs, initiator.Actions.Select(a => a.Payload!).ToList());
+    }
+
+    /// <summary>Shard 0's ledger holding <paramref name="tokens"/>, and a verifier of both shards' keyed-hash votes.</summary>
+    private static (ShardLedger Ledger, ProofVerifier Verifier) Shard0Ledger(ChainObject[] tokens)
+    {
+        var store = new ObjectStore();
+        foreach (var t in tokens) store.Create([t.Id]);
+        var verifier = new ProofVerifier(Config, [Key(0, 0), Key(1, 0)]);
+        var ledger = new ShardLedger(new ShardLedgerOptions
+        {
+            Shard = 0, Map = Config.ShardMap, Contracts = new ContractRegistry(Dummy.Instance), TransactionsCapacity = 64,
+        }, store, verifier);
+        return (ledger, verifier);
     }
 
     private static List<Hash256> CreatedBy(byte[] payload, SbacCommandKind kind)
