@@ -53,6 +53,9 @@ public readonly ref struct SbacCommand
     /// <summary>Most entries of one Creates command.</summary>
     public const int CreatesMax = 4096;
 
+    /// <summary>Bytes in front of a Creates command's entries when it holds at most <see cref="CreatesMax"/> of them.</summary>
+    public static readonly int CreatesHeaderBytesMax = 3 + SpanWriter.VarintLength(CreatesMax);
+
     /// <summary>Smallest encoded Create entry: a one-byte transaction blob and an empty proof list.</summary>
     private const int CreateEntryBytesMin = 3;
 
@@ -253,12 +256,10 @@ public readonly ref struct SbacCommand
 
     public static void WriteCreate(IBufferWriter<byte> output, ReadOnlySpan<byte> transaction, ReadOnlySpan<byte> encodedProofs)
     {
-        int length = 3 + SpanWriter.BlobLength(transaction.Length) + encodedProofs.Length;
-        var w = new SpanWriter(output.GetSpan(length)[..length]);
+        var w = new SpanWriter(output.GetSpan(3)[..3]);
         WriteHeader(ref w, SbacCommandKind.Create);
-        w.WriteBlob(transaction);
-        w.WriteBytes(encodedProofs);
-        output.Advance(length);
+        output.Advance(3);
+        WriteCreateEntry(output, transaction, encodedProofs);
     }
 
     private static void WriteHeader(ref SpanWriter w, SbacCommandKind kind)

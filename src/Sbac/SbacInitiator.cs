@@ -258,7 +258,7 @@ public sealed class SbacInitiator
     /// <see cref="OnBatchExecuted"/> reported: without it such a transaction would re-propose its Accept forever
     /// and never drive its Create (seed 321).
     /// </summary>
-    public void OnTick(bool isPrimary, ShardLedger? ledger = null)
+    public void OnTick(bool isPrimary, ShardLedger ledger)
     {
         _tick++;
         if (_tick < _earliestDue) return;
@@ -266,7 +266,7 @@ public sealed class SbacInitiator
         foreach (var (txId, p) in _pending)
         {
             Decision? final = null;
-            bool learned = p.Decided is null && p.NextAcceptTick > 0 && _tick >= p.NextAcceptTick && ledger is not null
+            bool learned = p.Decided is null && p.NextAcceptTick > 0 && _tick >= p.NextAcceptTick
                            && ledger.TryGetTransaction(txId, out _, out final) && final is not null;
             if (learned)
             {
@@ -364,8 +364,8 @@ public sealed class SbacInitiator
     {
         int entry = SbacCommand.CreateEntryLength(body.Length, proofs.Length);
         var entries = _creates[shard];
-        const int header = 3 + 3;   // format header, kind and the count varint (CreatesMax needs two bytes; three is room)
-        if (_createCounts[shard] > 0 && (header + entries.WrittenCount + entry > _options.CommandBytesMax || _createCounts[shard] == SbacCommand.CreatesMax))
+        if (_createCounts[shard] > 0 && (SbacCommand.CreatesHeaderBytesMax + entries.WrittenCount + entry > _options.CommandBytesMax
+                                         || _createCounts[shard] == SbacCommand.CreatesMax))
             SealCreates(shard);
         SbacCommand.WriteCreateEntry(entries, body, proofs);
         if (_createCounts[shard]++ == 0) _createFirst[shard] = txId;
