@@ -54,6 +54,8 @@ LoadOptions Load(ParseResult p)
 
 async Task<int> LocalAsync(ParseResult p, CancellationToken token)
 {
+    // The load generator shares the cores with the nodes it starts: one epoll thread, as they have (LocalCluster).
+    Chainspace.Transport.Sockets.SocketCompletions.UseEngineThreads(1);
     LoadOptions load;
     int k = p.GetValue(shards), n = p.GetValue(replicas), m = p.GetValue(inputs);
     try

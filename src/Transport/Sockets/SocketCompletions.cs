@@ -18,4 +18,18 @@ public static class SocketCompletions
     {
         if (Environment.GetEnvironmentVariable(Variable) is null) Environment.SetEnvironmentVariable(Variable, "1");
     }
+
+    /// <summary>The number of epoll threads the engine starts with, read the same way (once, at its start).</summary>
+    public const string EngineThreadsVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
+
+    /// <summary>
+    /// Asks for <paramref name="threads"/> epoll threads, unless the variable is already set. Same rule as
+    /// <see cref="RunInline"/>: before the process's first socket operation.
+    /// </summary>
+    public static void UseEngineThreads(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        if (Environment.GetEnvironmentVariable(EngineThreadsVariable) is null)
+            Environment.SetEnvironmentVariable(EngineThreadsVariable, threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
