@@ -643,8 +643,8 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
             if (a.Kind == InitiatorActionKind.SubmitCommand)
             {
                 int length = Wire.WriteRequest(_scratch, _initiatorClient, ++_initiatorRequestNumber, _initiator.PayloadOf(a));
-                var target = _cluster.Shard((int)a.Shard);
-                for (int r = 0; r < target.N; r++) SendPeerOrSelf(new NodeId((ushort)a.Shard, (ushort)r), FrameType.Command, _scratch.AsSpan(0, length));
+                int recipients = a.RecipientCount(_self.Shard, _cluster.Shard((int)a.Shard).N);
+                for (int r = 0; r < recipients; r++) SendPeerOrSelf(new NodeId((ushort)a.Shard, (ushort)r), FrameType.Command, _scratch.AsSpan(0, length));
             }
             else
             {

@@ -177,19 +177,19 @@ public sealed class SbacHost : DurableHost, IByzantineHost
         for (int i = 0; i < actions.Count; i++)
         {
             var a = actions[i];
-            if (a.Kind == InitiatorActionKind.SubmitCommand) Submit((int)a.Shard, a.Payload!);
+            if (a.Kind == InitiatorActionKind.SubmitCommand) Submit((int)a.Shard, a.Payload!, a.RecipientCount((uint)Shard, _sim.Options.Replicas));
             else _sim.SendFetch(Node, a.Node, a.TransactionId);
         }
         Initiator.ClearActions();
     }
 
-    /// <summary>Sends an S-BAC command as this replica's own request to every replica of <paramref name="shard"/>.
-    /// Request numbers start above any used by an earlier incarnation.</summary>
-    public void Submit(int shard, byte[] operation)
+    /// <summary>Sends an S-BAC command as this replica's own request to the first <paramref name="recipients"/> replicas
+    /// of <paramref name="shard"/> (all by default), as a node does. Request numbers start above any used by an earlier incarnation.</summary>
+    public void Submit(int shard, byte[] operation, int recipients = int.MaxValue)
     {
         ulong number = ((ulong)Incarnation << 40) | ++_requests;
         var message = TxClient.Request(ClientIds.ForReplica(Node), number, operation);
-        for (int r = 0; r < _sim.Options.Replicas; r++) _sim.SendRequestFromReplica(Node, shard, r, message);
+        for (int r = 0; r < Math.Min(recipients, _sim.Options.Replicas); r++) _sim.SendRequestFromReplica(Node, shard, r, message);
     }
 
     protected override void ScheduleFlush() => _sim.ScheduleFlush(this);

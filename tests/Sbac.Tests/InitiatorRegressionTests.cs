@@ -51,6 +51,45 @@ public class InitiatorRegressionTests
         Assert.Equal(SbacCommandKind.Create, command.Kind);
     }
 
+    /// <summary>
+    /// A first Create goes to f+1 replicas of the output shard (at least one correct replica orders or forwards it);
+    /// a retry, the sign that it may not have been sequenced, goes to all. Commands to the initiator's own shard always
+    /// go to all.
+    /// </summary>
+    [Fact]
+    public void Initiator_FirstCreateGoesToFPlusOne_RetryToAll()
+    {
+        var tokens = Dummy.GenesisTokens("initiator-regressions", 64).Where(t => Config.ShardMap.ShardOf(t.Id) == 0).ToArray();
+        var tx = tokens.Select(t => Dummy.Spend([t])).First(t => t.Ids.AllOutputs.Any(o => Config.ShardMap.ShardOf(o.Id) == 1));
+        var (ledger, verifier) = Shard0Ledger(tokens);
+        var op = new ArrayBufferWriter<byte>();
+        SbacCommand.WritePrepare(op, tx.Encode());
+        ledger.BeginBatch(1);
+        Assert.Equal(Decision.Commit, ledger.Execute(op.WrittenSpan).Decision);
+        ledger.EndBatch(1);
+        var initiator = new SbacInitiator(Config, new NodeId(0, 0), verifier, new InitiatorOptions { RetryDelayTicks = 3 });
+        initiator.OnBatchExecuted(ledger, isPrimary: true);
+        foreach (ushort r in new ushort[] { 0, 1 })
+        {
+            var signer = new VoteSigner(Config, new NodeId(0, r), Key(0, r));
+            Assert.True(signer.SignBatch(1, ledger.BatchVotes));
+            var message = new ArrayBufferWriter<byte>();
+            signer.WriteMessage(message, ledger.BatchVotes, [0]);
+            initiator.OnVotes(message.WrittenSpan, new NodeId(0, r), ledger, isPrimary: true);
+        }
+        var first = Assert.Single(initiator.Actions);
+        Assert.False(first.Retry);
+        Assert.Equal(2, first.RecipientCount(ownShard: 0, replicas: N));
+        Assert.Equal(N, first.RecipientCount(ownShard: 1, replicas: N));   // the same command to its own shard: all
+        initiator.ClearActions();
+
+        for (int tick = 0; tick < 3 && initiator.Actions.Count == 0; tick++) initiator.OnTick(isPrimary: true, ledger);
+        var retry = Assert.Single(initiator.Actions);
+        Assert.True(retry.Retry);
+        Assert.Equal(N, retry.RecipientCount(ownShard: 0, replicas: N));
+        Assert.Equal(first.Payload, retry.Payload);
+    }
+
     /// <summary>Every Create one batch's votes make ready for a shard goes in one Creates command, cut to the size bound.</summary>
     [Fact]
     public void Initiator_CreatesOfOneBatch_GoAsOneCommandPerShard()
