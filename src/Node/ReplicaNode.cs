@@ -65,6 +65,17 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
     // Logical time, read and advanced only by the runner.
     private readonly Stopwatch _clock = new();
     private readonly long _tickTicks;
+    // How long the replica must have been quiet before the timer thread steps a due tick itself (see TimerLoop).
+    private readonly long _timerQuietTicks;
+    /// <summary>
+    /// Ticks of quiet before the timer thread steps a due tick. Under load a frame arrives every few hundred
+    /// microseconds and its round steps the due ticks, so a timer waking every tick (5 ms) only added a wake-up and a
+    /// context switch per node per tick; a tick's timeouts are lower bounds, and a tick stepped up to this many ticks
+    /// late on a replica nothing is talking to changes none of them by more than that. Below the 4 ticks a round
+    /// catches up, so an idle replica's logical time still keeps pace with the clock.
+    /// </summary>
+    private const int TimerQuietTicks = 3;
+    private long _lastRoundEnded;   // when the last runner gave up stepping (Stopwatch ticks; under _gate)
     private long _nextTick;
     private IConnectionListener? _listener;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -120,6 +131,8 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
         var s = file.Settings;
         _tickMilliseconds = s.TickMilliseconds;
         _tickTicks = Stopwatch.Frequency * _tickMilliseconds / 1000;
+        // A batch delay is counted in ticks, so with one the timer must step each tick on time.
+        _timerQuietTicks = _tickTicks * (s.BatchDelayTicks > 0 ? 1 : TimerQuietTicks);
         _fsync = s.Fsync;
 
         var registry = new ContractRegistry(Dummy.Instance, CsCoin.Instance);
@@ -326,6 +339,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
                     if (_stopping || (_incoming.Count == 0 && _clock.ElapsedTicks < _nextTick))
                     {
                         _running = false;
+                        _lastRoundEnded = _clock.ElapsedTicks;
                         if (_stopping) Monitor.PulseAll(_gate);   // the timer thread waits for the last runner before it ends
                         return;
                     }
@@ -398,10 +412,13 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
             {
                 while (!_stopping)
                 {
-                    if (!_running && (_incoming.Count > 0 || _clock.ElapsedTicks >= _nextTick)) break;
-                    // Rounded up: waking before the tick is due would spin. While another thread runs the
-                    // replica, its rounds take care of the ticks; look again one tick later.
-                    long due = _running ? _tickTicks : _nextTick - _clock.ElapsedTicks;
+                    long now = _clock.ElapsedTicks;
+                    long stepAt = Math.Max(_nextTick, _lastRoundEnded + _timerQuietTicks);
+                    if (!_running && (_incoming.Count > 0 || now >= stepAt)) break;
+                    // Rounded up: waking before the tick is due would spin. While frames arrive, the socket threads'
+                    // rounds step the due ticks (RunRound), so the timer steps in only once the replica has been
+                    // quiet for a few ticks; while another thread runs the replica, it looks again that much later.
+                    long due = _running ? _timerQuietTicks : stepAt - now;
                     long wait = (due * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency;
                     Monitor.Wait(_gate, (int)Math.Clamp(wait, 1, int.MaxValue));
                 }
