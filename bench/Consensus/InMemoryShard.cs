@@ -92,7 +92,7 @@ internal sealed class InMemoryShard
             ref readonly var o = ref _outbox[i];
             switch (o.Kind)
             {
-                case OutputKind.Persist:
+                case OutputKind.Persist or OutputKind.PersistLazy:
                     persisted = o.PersistId;
                     break;
                 case OutputKind.Send:

@@ -30,6 +30,12 @@ public enum OutputKind : byte
     ViewInstalled,
     /// <summary>Informational: state was restored from a snapshot at sequence <see cref="Output.Number"/>.</summary>
     StateTransferred,
+    /// <summary>
+    /// Like <see cref="Persist"/>, but no message and no step waits for this record: a driver may leave it to the next
+    /// flush that something does wait for, rather than flush for it alone (treating it as <see cref="Persist"/> is also
+    /// correct). Losing it in a crash must be the same as crashing just before it was written.
+    /// </summary>
+    PersistLazy,
 }
 
 /// <summary>One output. The payload (if any) lives in the outbox's arena: read it with <see cref="Outbox.Payload"/>.</summary>

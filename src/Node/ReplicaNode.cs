@@ -86,6 +86,12 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
     private ulong _appendedId;
     private ulong _durableId;
     private ulong _flushRequested;   // highest id handed to the flusher (loop thread writes, flusher reads)
+    // Lazy records (OutputKind.PersistLazy) wait for the next flush that something waits for: _awaitedId is the
+    // highest record id appended as Persist, _lazySince when the oldest lazy record no flush covers yet was appended
+    // (0: none). One left alone is flushed once it is LazyFlushMilliseconds old, at the end of the next round.
+    private ulong _awaitedId;
+    private long _lazySince;
+    private const int LazyFlushMilliseconds = 50;
     private readonly object _flushGate = new();
     private Thread? _flusher;
     private Exception? _flushFailure;
@@ -595,6 +601,12 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
                 case OutputKind.Persist:
                     _log?.Append(LogRecordType, o.PersistId, payload);
                     _appendedId = Math.Max(_appendedId, o.PersistId);
+                    _awaitedId = Math.Max(_awaitedId, o.PersistId);
+                    break;
+                case OutputKind.PersistLazy:
+                    _log?.Append(LogRecordType, o.PersistId, payload);
+                    _appendedId = Math.Max(_appendedId, o.PersistId);
+                    if (_lazySince == 0) _lazySince = _clock.ElapsedTicks;
                     break;
                 case OutputKind.TruncateLog:
                     _log?.DeleteBefore(o.PersistId);
@@ -702,8 +714,10 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
     {
         if (_flusher is not null)
         {
-            if (_appendedId > _flushRequested)
+            bool lazyDue = _lazySince != 0 && _clock.ElapsedTicks - _lazySince >= Stopwatch.Frequency * LazyFlushMilliseconds / 1000;
+            if (_appendedId > _flushRequested && (_awaitedId > _flushRequested || lazyDue))
             {
+                _lazySince = 0;   // every record appended so far is in this request
                 lock (_flushGate)
                 {
                     Volatile.Write(ref _flushRequested, _appendedId);

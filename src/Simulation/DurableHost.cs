@@ -69,6 +69,9 @@ public abstract class DurableHost
                     Disk.Append(o.PersistId, payload);
                     if (!FlushScheduled) ScheduleFlush();
                     break;
+                case OutputKind.PersistLazy:
+                    Disk.Append(o.PersistId, payload);   // as a node does: made durable by the next flush, lost in a crash before it
+                    break;
                 case OutputKind.TruncateLog:
                     Disk.Truncate(o.PersistId);
                     break;

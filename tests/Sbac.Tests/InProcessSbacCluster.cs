@@ -323,7 +323,7 @@ public sealed class InProcessSbacCluster
             ref readonly var o = ref _outbox[i];
             switch (o.Kind)
             {
-                case OutputKind.Persist:
+                case OutputKind.Persist or OutputKind.PersistLazy:
                     persisted = Math.Max(persisted, o.PersistId);   // an in-memory disk: durable at once
                     break;
                 case OutputKind.CheckpointStable:

@@ -90,7 +90,7 @@ public sealed class SbacOverPbftTests
                 case OutputKind.Broadcast or OutputKind.BroadcastAfterPersist:
                     for (int r = 0; r < N; r++) if (r != replica) _network.Enqueue((shard, r, replica, payload));
                     break;
-                case OutputKind.Persist:
+                case OutputKind.Persist or OutputKind.PersistLazy:
                     persisted = Math.Max(persisted, persistId);   // an in-memory disk: durable at once
                     break;
             }
