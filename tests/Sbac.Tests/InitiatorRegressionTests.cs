@@ -24,9 +24,7 @@ public class InitiatorRegressionTests
     [Fact]
     public void Initiator_OwnShardVotesAfterDecision_StillCompleteTheCreateProof()
     {
-        var tokens = Dummy.GenesisTokens("initiator-regressions", 64).Where(t => Config.ShardMap.ShardOf(t.Id) == 0).ToArray();
-        var tx = tokens.Select(t => Dummy.Spend([t])).First(t => t.Ids.AllOutputs.Any(o => Config.ShardMap.ShardOf(o.Id) == 1));
-        var (ledger, verifier) = Shard0Ledger(tokens);
+        var (tx, ledger, verifier) = SpendWithOutputInShard1();
         var op = new ArrayBufferWriter<byte>();
         SbacCommand.WritePrepare(op, tx.Encode());
         ledger.BeginBatch(1);
@@ -36,14 +34,7 @@ public class InitiatorRegressionTests
         var initiator = new SbacInitiator(Config, new NodeId(0, 0), verifier);
         initiator.OnBatchExecuted(ledger, isPrimary: true);
         Assert.Empty(initiator.Actions);   // no proof of its own shard yet
-        foreach (ushort r in new ushort[] { 0, 1 })
-        {
-            var signer = new VoteSigner(Config, new NodeId(0, r), Key(0, r));
-            Assert.True(signer.SignBatch(1, ledger.BatchVotes));
-            var message = new ArrayBufferWriter<byte>();
-            signer.WriteMessage(message, ledger.BatchVotes, [0]);
-            initiator.OnVotes(message.WrittenSpan, new NodeId(0, r), ledger, isPrimary: true);
-        }
+        DeliverVotes(initiator, ledger, [0]);
         var create = Assert.Single(initiator.Actions);
         Assert.Equal(InitiatorActionKind.SubmitCommand, create.Kind);
         Assert.Equal(1u, create.Shard);
@@ -59,9 +50,7 @@ public class InitiatorRegressionTests
     [Fact]
     public void Initiator_FirstCreateGoesToFPlusOne_RetryToAll()
     {
-        var tokens = Dummy.GenesisTokens("initiator-regressions", 64).Where(t => Config.ShardMap.ShardOf(t.Id) == 0).ToArray();
-        var tx = tokens.Select(t => Dummy.Spend([t])).First(t => t.Ids.AllOutputs.Any(o => Config.ShardMap.ShardOf(o.Id) == 1));
-        var (ledger, verifier) = Shard0Ledger(tokens);
+        var (tx, ledger, verifier) = SpendWithOutputInShard1();
         var op = new ArrayBufferWriter<byte>();
         SbacCommand.WritePrepare(op, tx.Encode());
         ledger.BeginBatch(1);
@@ -69,14 +58,7 @@ public class InitiatorRegressionTests
         ledger.EndBatch(1);
         var initiator = new SbacInitiator(Config, new NodeId(0, 0), verifier, new InitiatorOptions { RetryDelayTicks = 3 });
         initiator.OnBatchExecuted(ledger, isPrimary: true);
-        foreach (ushort r in new ushort[] { 0, 1 })
-        {
-            var signer = new VoteSigner(Config, new NodeId(0, r), Key(0, r));
-            Assert.True(signer.SignBatch(1, ledger.BatchVotes));
-            var message = new ArrayBufferWriter<byte>();
-            signer.WriteMessage(message, ledger.BatchVotes, [0]);
-            initiator.OnVotes(message.WrittenSpan, new NodeId(0, r), ledger, isPrimary: true);
-        }
+        DeliverVotes(initiator, ledger, [0]);
         var first = Assert.Single(initiator.Actions);
         Assert.False(first.Retry);
         Assert.Equal(2, first.RecipientCount(ownShard: 0, replicas: N));
@@ -125,16 +107,31 @@ public class InitiatorRegressionTests
         var initiator = new SbacInitiator(Config, new NodeId(0, 0), verifier, new InitiatorOptions { CommandBytesMax = commandBytesMax });
         initiator.OnBatchExecuted(ledger, isPrimary: true);
         int[] all = Enumerable.Range(0, txs.Length).ToArray();
+        DeliverVotes(initiator, ledger, all);
+        Assert.All(initiator.Actions, a => Assert.Equal((InitiatorActionKind.SubmitCommand, 1u), (a.Kind, a.Shard)));
+        return (txs, initiator.Actions.Select(a => a.Payload!).ToList());
+    }
+
+    /// <summary>A spend of a shard-0 token with an output in shard 1, and shard 0's ledger holding the tokens.</summary>
+    private static (Transaction Tx, ShardLedger Ledger, ProofVerifier Verifier) SpendWithOutputInShard1()
+    {
+        var tokens = Dummy.GenesisTokens("initiator-regressions", 64).Where(t => Config.ShardMap.ShardOf(t.Id) == 0).ToArray();
+        var tx = tokens.Select(t => Dummy.Spend([t])).First(t => t.Ids.AllOutputs.Any(o => Config.ShardMap.ShardOf(o.Id) == 1));
+        var (ledger, verifier) = Shard0Ledger(tokens);
+        return (tx, ledger, verifier);
+    }
+
+    /// <summary>Shard 0's replicas 0 and 1 (f+1) sign batch 1's votes and send the entries at <paramref name="indexes"/>.</summary>
+    private static void DeliverVotes(SbacInitiator initiator, ShardLedger ledger, int[] indexes)
+    {
         foreach (ushort r in new ushort[] { 0, 1 })
         {
             var signer = new VoteSigner(Config, new NodeId(0, r), Key(0, r));
             Assert.True(signer.SignBatch(1, ledger.BatchVotes));
             var message = new ArrayBufferWriter<byte>();
-            signer.WriteMessage(message, ledger.BatchVotes, all);
+            signer.WriteMessage(message, ledger.BatchVotes, indexes);
             initiator.OnVotes(message.WrittenSpan, new NodeId(0, r), ledger, isPrimary: true);
         }
-        Assert.All(initiator.Actions, a => Assert.Equal((InitiatorActionKind.SubmitCommand, 1u), (a.Kind, a.Shard)));
-        return (txs, initiator.Actions.Select(a => a.Payload!).ToList());
     }
 
     /// <summary>Shard 0's ledger holding <paramref name="tokens"/>, and a verifier of both shards' keyed-hash votes.</summary>
