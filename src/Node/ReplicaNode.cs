@@ -599,14 +599,11 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
                     else Park(o.PersistId, to, payload);
                     break;
                 case OutputKind.Persist:
-                    _log?.Append(LogRecordType, o.PersistId, payload);
-                    _appendedId = Math.Max(_appendedId, o.PersistId);
-                    _awaitedId = Math.Max(_awaitedId, o.PersistId);
-                    break;
                 case OutputKind.PersistLazy:
                     _log?.Append(LogRecordType, o.PersistId, payload);
                     _appendedId = Math.Max(_appendedId, o.PersistId);
-                    if (_lazySince == 0) _lazySince = _clock.ElapsedTicks;
+                    if (o.Kind == OutputKind.Persist) _awaitedId = Math.Max(_awaitedId, o.PersistId);
+                    else if (_lazySince == 0) _lazySince = _clock.ElapsedTicks;
                     break;
                 case OutputKind.TruncateLog:
                     _log?.DeleteBefore(o.PersistId);
