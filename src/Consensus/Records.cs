@@ -18,8 +18,22 @@ internal enum RecordKind : byte
     ViewChange = 5,
     /// <summary>The NEW-VIEW that started a view here.</summary>
     NewView = 6,
-    /// <summary>A stable checkpoint: proof, view, and (if we hold it) the snapshot.</summary>
+    /// <summary>A stable checkpoint: proof, view, and (if we hold it) the snapshot, inline (old logs) or as the
+    /// <see cref="SnapshotChunk"/> records written just before it.</summary>
     Stable = 7,
+    /// <summary>One piece of a stable checkpoint's application snapshot. A snapshot grows with the state, so it
+    /// is cut into pieces that each fit a log record, however small the driver's segments are.</summary>
+    SnapshotChunk = 8,
+}
+
+/// <summary>How a <see cref="RecordKind.Stable"/> record holds the snapshot. Part of the log format.</summary>
+internal enum StableSnapshotForm : byte
+{
+    None = 0,
+    /// <summary>The snapshot as one blob in the record (written by earlier versions; still read).</summary>
+    Inline = 1,
+    /// <summary>The snapshot's length and piece count; the pieces precede the record.</summary>
+    Chunked = 2,
 }
 
 /// <summary>
@@ -87,23 +101,38 @@ internal static class Records
         return w.Written;
     }
 
-    public static int StableLengthMax(CheckpointCertificate cert, int tableLength, int appLength) =>
-        Header + 10 + 1 + cert.EncodedLength + 1 + Hash256.Size + 20 + tableLength + appLength;
+    public static int StableLengthMax(CheckpointCertificate cert, int tableLength) =>
+        Header + 10 + 1 + cert.EncodedLength + 1 + Hash256.Size + 10 + tableLength + 20;
 
+    /// <summary>A stable checkpoint; with a snapshot, <paramref name="appLength"/> bytes in <paramref name="chunks"/>
+    /// <see cref="RecordKind.SnapshotChunk"/> records written just before this one.</summary>
     public static int WriteStable(Span<byte> destination, ulong id, ulong view, bool active, CheckpointCertificate cert,
-        bool hasSnapshot, in Hash256 appDigest, ReadOnlySpan<byte> table, ReadOnlySpan<byte> app)
+        bool hasSnapshot, in Hash256 appDigest, ReadOnlySpan<byte> table, int appLength, int chunks)
     {
         var w = Begin(destination, RecordKind.Stable, id);
         w.WriteVarUInt64(view);
         w.WriteByte(active ? (byte)1 : (byte)0);
         cert.Write(ref w);
-        w.WriteByte(hasSnapshot ? (byte)1 : (byte)0);
+        w.WriteByte((byte)(hasSnapshot ? StableSnapshotForm.Chunked : StableSnapshotForm.None));
         if (hasSnapshot)
         {
             w.WriteHash(appDigest);
             w.WriteBlob(table);
-            w.WriteBlob(app);
+            w.WriteVarUInt64((ulong)appLength);
+            w.WriteVarUInt64((ulong)chunks);
         }
+        return w.Written;
+    }
+
+    public static int SnapshotChunkLengthMax(int length) => Header + 30 + length;
+
+    /// <summary>Piece <paramref name="index"/> of the snapshot at <paramref name="sequence"/>.</summary>
+    public static int WriteSnapshotChunk(Span<byte> destination, ulong id, ulong sequence, int index, ReadOnlySpan<byte> piece)
+    {
+        var w = Begin(destination, RecordKind.SnapshotChunk, id);
+        w.WriteVarUInt64(sequence);
+        w.WriteVarUInt64((ulong)index);
+        w.WriteBlob(piece);
         return w.Written;
     }
 

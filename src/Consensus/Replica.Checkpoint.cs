@@ -37,6 +37,7 @@ public sealed partial class Replica
     private CheckpointCertificate _stable;
     private OwnCheckpoint? _stableOwn;
     private ulong _stableRecordId;
+    private ulong _stableKeepFromId; // the stable record's first snapshot piece: the log keeps everything from here
     private readonly List<OwnCheckpoint> _ownCheckpoints = new();
     private readonly Stack<OwnCheckpoint> _ownCheckpointPool = new();
     private readonly Dictionary<ulong, CheckpointVotes> _checkpointVotes = new();
@@ -209,8 +210,9 @@ public sealed partial class Replica
             _checkpointVotes.Remove(seq);
         }
         if (_nextSequence <= cert.Sequence) _nextSequence = cert.Sequence + 1;
-        ulong recordId = PersistStable(own, outbox);
+        ulong recordId = PersistStable(own, outbox, out ulong firstId);
         _stableRecordId = own is not null ? recordId : 0;
+        _stableKeepFromId = firstId;
         outbox.Add(OutputKind.CheckpointStable, -1, 0, 0, cert.Sequence, cert.Digest);
     }
 
@@ -219,7 +221,7 @@ public sealed partial class Replica
     private void OnStableRecordDurable(Outbox outbox)
     {
         if (_stableRecordId == 0 || _stableRecordId > _durablePersistId || _stableOwn is null) return;
-        ulong keepFrom = _stableRecordId;
+        ulong keepFrom = _stableKeepFromId;
         for (ulong seq = _stable.Sequence + 1; seq <= _stable.Sequence + _window; seq++)
         {
             var slot = _slots[seq % _window];

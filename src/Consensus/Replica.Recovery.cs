@@ -13,6 +13,10 @@ public sealed partial class Replica
 {
     private List<byte[]>? _recoveredSlotRecords = new(); // non-null until the first Step or CompleteRecovery
     private bool _recoveredAny;
+    // The snapshot pieces replayed since the last stable record: which checkpoint, how many in order so far.
+    private ArrayBufferWriter<byte>? _recoveredSnapshot;
+    private ulong _recoveredSnapshotSequence;
+    private int _recoveredSnapshotChunks;
 
     /// <summary>A fresh replica starts with its first Step; one that replayed records must complete recovery first.</summary>
     private void CloseRecovery()
@@ -41,15 +45,30 @@ public sealed partial class Replica
         return id;
     }
 
-    private ulong PersistStable(OwnCheckpoint? own, Outbox outbox)
+    /// <summary>Persists the stable checkpoint: its snapshot (if we hold it) as pieces of at most
+    /// <see cref="ReplicaOptions.SnapshotChunkBytes"/>, then the record that names them. Returns the record's id;
+    /// <paramref name="firstId"/> is the first piece's (the log must keep everything from there).</summary>
+    private ulong PersistStable(OwnCheckpoint? own, Outbox outbox, out ulong firstId)
     {
         int tableLength = own?.Table.WrittenCount ?? 0;
-        int appLength = own?.App.WrittenCount ?? 0;
-        var span = outbox.Reserve(Records.StableLengthMax(_stable, tableLength, appLength));
+        var app = own is null ? default : own.App.WrittenSpan;
+        int chunks = (app.Length + _o.SnapshotChunkBytes - 1) / _o.SnapshotChunkBytes;
+        firstId = 0;
+        for (int i = 0; i < chunks; i++)
+        {
+            var piece = app.Slice(i * _o.SnapshotChunkBytes, Math.Min(_o.SnapshotChunkBytes, app.Length - i * _o.SnapshotChunkBytes));
+            var chunk = outbox.Reserve(Records.SnapshotChunkLengthMax(piece.Length));
+            ulong chunkId = NextPersistId();
+            if (i == 0) firstId = chunkId;
+            int chunkLength = Records.WriteSnapshotChunk(chunk, chunkId, own!.Sequence, i, piece);
+            outbox.Commit(OutputKind.Persist, -1, chunkId, 0, 0, Hash256.Zero, chunkLength);
+        }
+        var span = outbox.Reserve(Records.StableLengthMax(_stable, tableLength));
         ulong id = NextPersistId();
+        if (firstId == 0) firstId = id;
         int length = own is null
-            ? Records.WriteStable(span, id, _view, _viewActive, _stable, false, default, default, default)
-            : Records.WriteStable(span, id, _view, _viewActive, _stable, true, own.AppDigest, own.Table.WrittenSpan, own.App.WrittenSpan);
+            ? Records.WriteStable(span, id, _view, _viewActive, _stable, false, default, default, 0, 0)
+            : Records.WriteStable(span, id, _view, _viewActive, _stable, true, own.AppDigest, own.Table.WrittenSpan, app.Length, chunks);
         outbox.Commit(OutputKind.Persist, -1, id, 0, 0, Hash256.Zero, length);
         return id;
     }
@@ -93,6 +112,9 @@ public sealed partial class Replica
                     _newViewBytes = nvBytes.ToArray();
                 }
                 break;
+            case RecordKind.SnapshotChunk:
+                RecoverSnapshotChunk(ref r);
+                break;
             case RecordKind.Stable:
                 RecoverStable(ref r);
                 break;
@@ -102,30 +124,81 @@ public sealed partial class Replica
         }
     }
 
+    /// <summary>Gathers the pieces of one snapshot, in order. Piece 0 starts a new one; a piece that does not
+    /// follow (an older checkpoint whose first pieces the log already dropped) spoils the gathering until the next
+    /// piece 0, and the stable record that names it is then skipped (a newer one follows it in the log).</summary>
+    private void RecoverSnapshotChunk(ref SpanReader r)
+    {
+        Invariant.Check(r.TryReadVarUInt64(out ulong seq));
+        Invariant.Check(r.TryReadVarUInt64(out ulong index));
+        Invariant.Check(r.TryReadBlob(int.MaxValue, out var piece));
+        _recoveredSnapshot ??= new ArrayBufferWriter<byte>(piece.Length);
+        if (index == 0)
+        {
+            _recoveredSnapshot.ResetWrittenCount();
+            _recoveredSnapshotSequence = seq;
+            _recoveredSnapshotChunks = 0;
+        }
+        else if (seq != _recoveredSnapshotSequence || index != (ulong)_recoveredSnapshotChunks)
+        {
+            _recoveredSnapshotChunks = -1;
+            return;
+        }
+        if (_recoveredSnapshotChunks < 0) return;
+        _recoveredSnapshot.Write(piece);
+        _recoveredSnapshotChunks++;
+    }
+
+    private void RecoverStableWithoutSnapshot(CheckpointCertificate cert)
+    {
+        if (cert.Sequence <= _stable.Sequence) return;
+        _stable = cert;
+        SetTransferTarget(cert);
+    }
+
     private void RecoverStable(ref SpanReader r)
     {
         Invariant.Check(r.TryReadVarUInt64(out ulong view));
         Invariant.Check(r.TryReadByte(out byte active));
         var cert = CheckpointCertificate.TryRead(ref r, _n);
         Invariant.Check(cert is not null);
-        Invariant.Check(r.TryReadByte(out byte hasSnapshot));
+        Invariant.Check(r.TryReadByte(out byte form));
         if (view > _view || (view == _view && active == 1))
         {
             _view = view;
             _viewActive = active == 1;
         }
-        if (hasSnapshot == 0)
+        if ((StableSnapshotForm)form == StableSnapshotForm.None)
         {
-            if (cert!.Sequence > _stable.Sequence)
-            {
-                _stable = cert;
-                SetTransferTarget(cert);
-            }
+            RecoverStableWithoutSnapshot(cert!);
             return;
         }
         Invariant.Check(r.TryReadHash(out var appDigest));
         Invariant.Check(r.TryReadBlob(int.MaxValue, out var table));
-        Invariant.Check(r.TryReadBlob(int.MaxValue, out var app));
+        ReadOnlySpan<byte> app;
+        if ((StableSnapshotForm)form == StableSnapshotForm.Inline)
+        {
+            Invariant.Check(r.TryReadBlob(int.MaxValue, out app));
+        }
+        else
+        {
+            Invariant.Check((StableSnapshotForm)form == StableSnapshotForm.Chunked);
+            Invariant.Check(r.TryReadVarUInt64(out ulong appLength));
+            Invariant.Check(r.TryReadVarUInt64(out ulong chunks));
+            var gathered = _recoveredSnapshot;
+            bool whole = chunks == 0 ? appLength == 0
+                : gathered is not null && _recoveredSnapshotSequence == cert!.Sequence && _recoveredSnapshotChunks == (int)chunks
+                  && (ulong)gathered.WrittenCount == appLength;
+            _recoveredSnapshotChunks = -1;
+            if (!whole)
+            {
+                // An older checkpoint whose first pieces the log dropped (a newer stable record follows it): known
+                // stable, but not held.
+                RecoverStableWithoutSnapshot(cert!);
+                return;
+            }
+            app = chunks == 0 ? default : gathered!.WrittenSpan;
+        }
         if (cert!.Sequence < _lastExecuted) return;
         var clients = ClientTable.TryRead(table, _o.ClientWindow, int.MaxValue);
         Invariant.Check(clients is not null);
@@ -152,6 +225,7 @@ public sealed partial class Replica
         Invariant.Check(_recoveredSlotRecords is not null);
         var records = _recoveredSlotRecords;
         _recoveredSlotRecords = null;
+        _recoveredSnapshot = null;
         _recoveredAny = false;
         foreach (var record in records) RecoverSlotRecord(record);
         _viewSeen = _view;

@@ -4,8 +4,10 @@ using Chainspace.Core;
 namespace Chainspace.Consensus;
 
 // State transfer: a replica that knows (from 2f+1 signatures) a checkpoint it cannot reach through the log
-// fetches that checkpoint's snapshot from one of its signers, rotating on timeout. The snapshot is
-// accepted only if it hashes to the certified digest; the log suffix then arrives by retransmission.
+// fetches that checkpoint's snapshot from one of its signers, a piece of at most SnapshotChunkBytes at a time
+// (asking for the next as each arrives), rotating sources on timeout and resuming where it stopped. The
+// snapshot is accepted only once whole and only if it hashes to the certified digest (equal states give equal
+// bytes, so pieces from different sources fit together); the log suffix then arrives by retransmission.
 // One fetch at a time, one snapshot of at most SnapshotBytesMax: bounded memory.
 public sealed partial class Replica
 {
@@ -15,6 +17,13 @@ public sealed partial class Replica
     /// <summary>The application holds state we cannot vouch for (a bad snapshot or an outvoted checkpoint):
     /// nothing executes until a verified snapshot replaces it.</summary>
     private bool _appInvalid;
+    // The snapshot being gathered: the checkpoint it belongs to (certificate verified, client table checked against
+    // its digest when piece 0 arrived) and the bytes so far. Null when no transfer is under way.
+    private CheckpointCertificate? _gatherCert;
+    private Hash256 _gatherAppDigest;
+    private byte[] _gatherTable = [];
+    private int _gatherTotal;
+    private ArrayBufferWriter<byte>? _gathered;
 
     private void SetTransferTarget(CheckpointCertificate cert)
     {
@@ -30,21 +39,29 @@ public sealed partial class Replica
         if (target.Sequence <= _lastExecuted && !_appInvalid)
         {
             _transferTarget = null;
+            EndGathering();
             return;
         }
         bool stalled = _appInvalid || _now - _lastProgressTick >= _o.StateTransferDelayTicks;
         if (!stalled || _now < _transferNextTick || target.Replicas.Length == 0) return;
         int source = target.Replicas[_transferSource++ % target.Replicas.Length];
         if (source == _self) source = target.Replicas[_transferSource++ % target.Replicas.Length];
+        // Resume the snapshot under way if it is the one wanted; else start the target's from its first byte.
+        bool resume = _gatherCert is not null && _gatherCert.Sequence >= target.Sequence;
+        RequestSnapshotPiece(source, resume ? _gatherCert!.Sequence : target.Sequence, resume ? _gathered!.WrittenCount : 0, outbox);
+    }
+
+    private void RequestSnapshotPiece(int source, ulong sequence, int offset, Outbox outbox)
+    {
         var span = outbox.Reserve(Wire.FetchLengthMax);
-        int length = Wire.WriteFetchState(span, target.Sequence);
+        int length = Wire.WriteFetchState(span, sequence, offset);
         outbox.Commit(OutputKind.Send, source, 0, 0, 0, Hash256.Zero, length);
         _transferNextTick = _now + _o.StateTransferDelayTicks;
     }
 
     private void OnFetchState(int from, ReadOnlySpan<byte> message, Outbox outbox)
     {
-        if (!Wire.TryReadFetchState(message, out ulong seq))
+        if (!Wire.TryReadFetchState(message, out ulong seq, out int offset))
         {
             Reject(RejectReason.Malformed);
             return;
@@ -55,48 +72,114 @@ public sealed partial class Replica
             Reject(RejectReason.Unavailable);
             return;
         }
-        var bytes = StateMessages.EncodeSnapshot(_stable, own.AppDigest, own.Table.WrittenSpan, own.App.WrittenSpan);
-        outbox.AddCopy(OutputKind.Send, from, 0, bytes);
-    }
-
-    private void OnStateSnapshot(ReadOnlySpan<byte> message, Outbox outbox)
-    {
-        if (!StateMessages.TryDecodeSnapshot(message, _n, _o.SnapshotBytesMax, out var snap))
+        // A later checkpoint than the one asked for is served from its start: the asker's pieces are of the old one.
+        if (own.Sequence != seq) offset = 0;
+        var app = own.App.WrittenSpan;
+        if (offset > app.Length)
         {
             Reject(RejectReason.Malformed);
             return;
         }
-        var cert = snap.Certificate;
+        var piece = app.Slice(offset, Math.Min(_o.SnapshotChunkBytes, app.Length - offset));
+        var table = own.Table.WrittenSpan;
+        var span = outbox.Reserve(StateMessages.SnapshotPieceLengthMax(_stable, offset == 0 ? table.Length : 0, piece.Length));
+        int length = StateMessages.WriteSnapshotPiece(span, _stable, own.AppDigest, table, app.Length, offset, piece);
+        outbox.Commit(OutputKind.Send, from, 0, 0, 0, Hash256.Zero, length);
+    }
+
+    private void OnStateSnapshot(int from, ReadOnlySpan<byte> message, Outbox outbox)
+    {
+        if (!StateMessages.TryDecodeSnapshotPiece(message, _n, _o.SnapshotBytesMax, out var piece))
+        {
+            Reject(RejectReason.Malformed);
+            return;
+        }
+        var cert = piece.Certificate;
         if (cert.Sequence <= _lastExecuted && !_appInvalid)
         {
             Reject(RejectReason.Duplicate);
             return;
         }
-        if (cert.Sequence == 0 || cert.Sequence % (ulong)_o.CheckpointInterval != 0 || !cert.Verify(_signer, _ctx, _genesisDigest))
+        var gathering = _gatherCert;
+        bool continues = gathering is not null && cert.Sequence == gathering.Sequence && cert.Digest == gathering.Digest
+            && piece.AppDigest == _gatherAppDigest && piece.Total == _gatherTotal;
+        if (piece.Offset == 0 && (!continues || _gathered!.WrittenCount != 0))
         {
-            Reject(RejectReason.BadProof);
+            // Piece 0 of a checkpoint we are not gathering (or again, after a restart of the source's answer): the
+            // certificate and the client table are checked here, once per snapshot, not per piece.
+            if (gathering is not null && cert.Sequence < gathering.Sequence)
+            {
+                Reject(RejectReason.Duplicate);
+                return;
+            }
+            if (!TryBeginGathering(piece)) return;
+        }
+        else if (!continues || piece.Offset != _gathered!.WrittenCount)
+        {
+            Reject(RejectReason.OutsideWindow); // a piece of another snapshot, or not the next one
             return;
         }
-        var table = ClientTable.TryRead(snap.ClientTable, _o.ClientWindow, _o.SnapshotBytesMax);
-        if (table is null)
+        var gathered = _gathered!;
+        gathered.Write(piece.Bytes);
+        if (gathered.WrittenCount < _gatherTotal)
         {
-            Reject(RejectReason.Malformed);
+            RequestSnapshotPiece(from, cert.Sequence, gathered.WrittenCount, outbox);
             return;
         }
-        if (StateMessages.CheckpointDigest(cert.Sequence, snap.AppDigest, ClientTable.Digest(snap.ClientTable)) != cert.Digest)
-        {
-            Reject(RejectReason.DigestMismatch);
-            return;
-        }
-        _app.RestoreSnapshot(snap.AppSnapshot, cert.Sequence);
-        if (_app.StateDigest(cert.Sequence) != snap.AppDigest)
+        var whole = gathered.WrittenSpan;
+        cert = _gatherCert!;
+        var appDigest = _gatherAppDigest;
+        var tableBytes = _gatherTable;
+        EndGathering();
+        var table = ClientTable.TryRead(tableBytes, _o.ClientWindow, _o.SnapshotBytesMax)!;
+        _app.RestoreSnapshot(whole, cert.Sequence);
+        if (_app.StateDigest(cert.Sequence) != appDigest)
         {
             // The application now holds garbage: block execution until a good snapshot arrives.
             _appInvalid = true;
             Reject(RejectReason.BadProof);
             return;
         }
-        InstallSnapshot(cert, snap.AppDigest, table, snap.ClientTable, snap.AppSnapshot, outbox);
+        InstallSnapshot(cert, appDigest, table, tableBytes, whole, outbox);
+    }
+
+    /// <summary>Checks piece 0's certificate, and its client table against the certified digest, then starts
+    /// gathering that snapshot (dropping any other under way).</summary>
+    private bool TryBeginGathering(in StateMessages.SnapshotPiece piece)
+    {
+        var cert = piece.Certificate;
+        if (cert.Sequence == 0 || cert.Sequence % (ulong)_o.CheckpointInterval != 0 || !cert.Verify(_signer, _ctx, _genesisDigest))
+        {
+            Reject(RejectReason.BadProof);
+            return false;
+        }
+        if (ClientTable.TryRead(piece.ClientTable, _o.ClientWindow, _o.SnapshotBytesMax) is null)
+        {
+            Reject(RejectReason.Malformed);
+            return false;
+        }
+        if (StateMessages.CheckpointDigest(cert.Sequence, piece.AppDigest, ClientTable.Digest(piece.ClientTable)) != cert.Digest)
+        {
+            Reject(RejectReason.DigestMismatch);
+            return false;
+        }
+        _gatherCert = cert;
+        _gatherAppDigest = piece.AppDigest;
+        _gatherTable = piece.ClientTable.ToArray();
+        _gatherTotal = piece.Total;
+        _gathered ??= new ArrayBufferWriter<byte>(Math.Min(piece.Total, _o.SnapshotChunkBytes));
+        _gathered.ResetWrittenCount();
+        return true;
+    }
+
+    /// <summary>Forgets the snapshot under way. The buffer is kept only while it is small: a state-sized one would
+    /// otherwise stay allocated for the life of a replica that caught up once.</summary>
+    private void EndGathering()
+    {
+        _gatherCert = null;
+        _gatherTable = [];
+        if (_gathered is not null && _gathered.Capacity > _o.SnapshotChunkBytes) _gathered = null;
+        else _gathered?.ResetWrittenCount();
     }
 
     private void InstallSnapshot(CheckpointCertificate cert, in Hash256 appDigest, ClientTable table,

@@ -176,7 +176,7 @@ public sealed partial class Replica
             case MessageType.Status: OnStatus(from, message, outbox); break;
             case MessageType.CheckpointProof: OnCheckpointProof(message, outbox); break;
             case MessageType.FetchState: OnFetchState(from, message, outbox); break;
-            case MessageType.StateSnapshot: OnStateSnapshot(message, outbox); break;
+            case MessageType.StateSnapshot: OnStateSnapshot(from, message, outbox); break;
             case MessageType.FetchBatch: OnFetchBatch(from, message, outbox); break;
             case MessageType.BatchBody: OnBatchBody(message, outbox); break;
             case MessageType.CommittedBatch: OnCommittedBatch(message, outbox); break;

@@ -25,8 +25,11 @@ public sealed record ReplicaOptions
     public int RequestBytesMax { get; init; } = 64 * 1024;
     /// <summary>Requests queued (not yet in a batch) before new ones are dropped.</summary>
     public int PendingRequestsMax { get; init; } = 65536;
-    /// <summary>Largest state snapshot sent or accepted in one state-transfer message.</summary>
-    public int SnapshotBytesMax { get; init; } = 64 * 1024 * 1024;
+    /// <summary>Largest state snapshot a replica accepts by state transfer (what it must buffer to check the digest).</summary>
+    public int SnapshotBytesMax { get; init; } = Array.MaxLength;
+    /// <summary>Snapshots move in pieces of at most this many bytes: one log record, one state-transfer message each,
+    /// so neither the driver's log segments nor its transport frames bound the state's size.</summary>
+    public int SnapshotChunkBytes { get; init; } = 1 << 20;
     /// <summary>A queued request older than this starts a view change.</summary>
     public int RequestTimeoutTicks { get; init; } = 100;
     /// <summary>First view-change timeout; doubled after each view change that does not complete.</summary>
@@ -55,6 +58,7 @@ public sealed record ReplicaOptions
         Require(RequestBytesMax >= 0 && RequestBytesMax + 32 <= BatchBytesMax, nameof(RequestBytesMax));
         Require(PendingRequestsMax >= 1, nameof(PendingRequestsMax));
         Require(SnapshotBytesMax >= 1024, nameof(SnapshotBytesMax));
+        Require(SnapshotChunkBytes is >= 256 and <= 64 * 1024 * 1024, nameof(SnapshotChunkBytes));
         Require(RequestTimeoutTicks >= 1 && ViewChangeTimeoutTicks >= 1, nameof(RequestTimeoutTicks));
         Require(ViewChangeTimeoutMaxTicks >= ViewChangeTimeoutTicks, nameof(ViewChangeTimeoutMaxTicks));
         Require(StatusIntervalTicks >= 1 && RetransmitSequencesMax >= 1 && StateTransferDelayTicks >= 1, nameof(StatusIntervalTicks));

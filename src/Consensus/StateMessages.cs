@@ -5,7 +5,8 @@ namespace Chainspace.Consensus;
 
 /// <summary>
 /// State transfer messages. CHECKPOINT-PROOF tells a lagging replica that a checkpoint is stable;
-/// STATE-SNAPSHOT carries the state at a stable checkpoint, which the receiver accepts only if it hashes
+/// STATE-SNAPSHOT carries a piece of the state at a stable checkpoint, which the receiver, once it holds every
+/// piece, accepts only if it hashes
 /// to the certified digest: checkpoint digest = H(sequence ‖ application digest ‖ H(client table)).
 /// </summary>
 public static class StateMessages
@@ -27,35 +28,63 @@ public static class StateMessages
         return cert is not null && r.TryExpectEnd() ? cert : null;
     }
 
-    public static byte[] EncodeSnapshot(CheckpointCertificate certificate, in Hash256 appDigest, ReadOnlySpan<byte> clientTable, ReadOnlySpan<byte> appSnapshot)
+    /// <summary>Bytes <see cref="WriteSnapshotPiece"/> needs at most.</summary>
+    public static int SnapshotPieceLengthMax(CheckpointCertificate certificate, int clientTableLength, int pieceLength) =>
+        1 + certificate.EncodedLength + Hash256.Size + 40 + clientTableLength + pieceLength;
+
+    /// <summary>
+    /// STATE-SNAPSHOT := type ‖ certificate ‖ appDigest ‖ blob clientTable ‖ varint total ‖ varint offset ‖ blob piece:
+    /// bytes [offset, offset + |piece|) of the <paramref name="total"/>-byte application snapshot. The client table
+    /// travels with the first piece only (offset 0), empty otherwise.
+    /// </summary>
+    public static int WriteSnapshotPiece(Span<byte> destination, CheckpointCertificate certificate, in Hash256 appDigest,
+        ReadOnlySpan<byte> clientTable, int total, int offset, ReadOnlySpan<byte> piece)
     {
-        var buffer = new byte[1 + certificate.EncodedLength + Hash256.Size + 20 + clientTable.Length + appSnapshot.Length];
-        var w = new SpanWriter(buffer);
+        var w = new SpanWriter(destination);
         w.WriteByte((byte)MessageType.StateSnapshot);
         certificate.Write(ref w);
         w.WriteHash(appDigest);
-        w.WriteBlob(clientTable);
-        w.WriteBlob(appSnapshot);
-        return w.WrittenSpan.ToArray();
+        w.WriteBlob(offset == 0 ? clientTable : default);
+        w.WriteVarUInt64((ulong)total);
+        w.WriteVarUInt64((ulong)offset);
+        w.WriteBlob(piece);
+        return w.Written;
     }
 
-    public ref struct Snapshot
+    public static byte[] EncodeSnapshotPiece(CheckpointCertificate certificate, in Hash256 appDigest, ReadOnlySpan<byte> clientTable,
+        int total, int offset, ReadOnlySpan<byte> piece)
+    {
+        var buffer = new byte[SnapshotPieceLengthMax(certificate, clientTable.Length, piece.Length)];
+        return buffer.AsSpan(0, WriteSnapshotPiece(buffer, certificate, appDigest, clientTable, total, offset, piece)).ToArray();
+    }
+
+    public ref struct SnapshotPiece
     {
         public CheckpointCertificate Certificate;
         public Hash256 AppDigest;
         public ReadOnlySpan<byte> ClientTable;
-        public ReadOnlySpan<byte> AppSnapshot;
+        public int Total;
+        public int Offset;
+        public ReadOnlySpan<byte> Bytes;
     }
 
-    public static bool TryDecodeSnapshot(ReadOnlySpan<byte> message, int n, int snapshotBytesMax, out Snapshot snapshot)
+    /// <summary>Decodes a piece whose snapshot is at most <paramref name="snapshotBytesMax"/> and that lies inside it.</summary>
+    public static bool TryDecodeSnapshotPiece(ReadOnlySpan<byte> message, int n, int snapshotBytesMax, out SnapshotPiece piece)
     {
-        snapshot = default;
+        piece = default;
         var r = new SpanReader(message);
         if (!r.TryReadByte(out byte t) || t != (byte)MessageType.StateSnapshot) return false;
         var cert = CheckpointCertificate.TryRead(ref r, n);
-        if (cert is null || !r.TryReadHash(out var appDigest)) return false;
-        if (!r.TryReadBlob(snapshotBytesMax, out var table) || !r.TryReadBlob(snapshotBytesMax, out var app) || !r.TryExpectEnd()) return false;
-        snapshot = new Snapshot { Certificate = cert, AppDigest = appDigest, ClientTable = table, AppSnapshot = app };
+        if (cert is null || !r.TryReadHash(out var appDigest) || !r.TryReadBlob(snapshotBytesMax, out var table)) return false;
+        if (!r.TryReadVarUInt64(out ulong total) || !r.TryReadVarUInt64(out ulong offset) || !r.TryReadBlob(snapshotBytesMax, out var bytes)
+            || !r.TryExpectEnd()) return false;
+        if (total > (ulong)snapshotBytesMax || offset > total || (ulong)bytes.Length > total - offset) return false;
+        if (offset != 0 && !table.IsEmpty) return false;
+        if (bytes.IsEmpty && offset != total) return false; // a piece that moves nothing would stall the transfer
+        piece = new SnapshotPiece
+        {
+            Certificate = cert, AppDigest = appDigest, ClientTable = table, Total = (int)total, Offset = (int)offset, Bytes = bytes,
+        };
         return true;
     }
 

@@ -288,23 +288,30 @@ public static class Wire
         return true;
     }
 
-    // ---- FetchState: [type][seq]; FetchBatch: [type][seq][digest]; BatchBody: [type][seq][digest][body] ----
+    // ---- FetchState: [type][seq][offset]; FetchBatch: [type][seq][digest]; BatchBody: [type][seq][digest][body] ----
 
     public const int FetchLengthMax = 1 + VarintMax + Hash256.Size;
 
-    public static int WriteFetchState(Span<byte> destination, ulong sequence)
+    /// <summary>Asks for the snapshot of the checkpoint at <paramref name="sequence"/> (or a later one) from byte
+    /// <paramref name="offset"/> on.</summary>
+    public static int WriteFetchState(Span<byte> destination, ulong sequence, int offset)
     {
         var w = new SpanWriter(destination);
         w.WriteByte((byte)MessageType.FetchState);
         w.WriteVarUInt64(sequence);
+        w.WriteVarUInt64((ulong)offset);
         return w.Written;
     }
 
-    public static bool TryReadFetchState(ReadOnlySpan<byte> source, out ulong sequence)
+    public static bool TryReadFetchState(ReadOnlySpan<byte> source, out ulong sequence, out int offset)
     {
         sequence = 0;
+        offset = 0;
         var r = new SpanReader(source);
-        return r.TryReadByte(out byte t) && t == (byte)MessageType.FetchState && r.TryReadVarUInt64(out sequence) && r.TryExpectEnd();
+        if (!r.TryReadByte(out byte t) || t != (byte)MessageType.FetchState || !r.TryReadVarUInt64(out sequence)
+            || !r.TryReadVarUInt64(out ulong at) || !r.TryExpectEnd() || at > int.MaxValue) return false;
+        offset = (int)at;
+        return true;
     }
 
     public static int WriteFetchBatch(Span<byte> destination, ulong sequence, in Hash256 digest)

@@ -111,6 +111,9 @@ public sealed record SimulationOptions
             RetransmitSequencesMax = r.Range(2, 8),
             StateTransferDelayTicks = r.Range(10, 30),
             PendingRequestsMax = pendingRequestsMax,
+            // Small pieces so that snapshots move in several (recovery and state transfer under faults); derived,
+            // not drawn, so every recorded seed replays as before.
+            SnapshotChunkBytes = 256 << (checkpoint % 3),
         };
     }
 

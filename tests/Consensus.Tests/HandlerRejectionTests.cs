@@ -248,7 +248,7 @@ public class HandlerRejectionTests
     {
         var fake = new byte[64];
         var cert = new CheckpointCertificate(4, Wire.BatchDigest([2]), [0, 2, 3], [fake, fake, fake]);
-        AssertRejected(RejectReason.BadProof, StateMessages.EncodeSnapshot(cert, Hash256.Zero, [], []));
+        AssertRejected(RejectReason.BadProof, StateMessages.EncodeSnapshotPiece(cert, Hash256.Zero, [], 0, 0, []));
         AssertRejected(RejectReason.BadProof, StateMessages.EncodeCheckpointProof(cert));
     }
 }

@@ -10,6 +10,8 @@ internal sealed class ChainApp : IReplicatedStateMachine
 {
     public Hash256 Chain;
     public ulong Count;
+    /// <summary>Filler bytes after the 40-byte state (derived from it), so that a snapshot spans several pieces.</summary>
+    public int Padding;
     public readonly List<(ulong Sequence, ulong Client, ulong Number)> Executed = new();
 
     public void BeginBatch(ulong sequence) { }
@@ -39,18 +41,25 @@ internal sealed class ChainApp : IReplicatedStateMachine
 
     public void WriteSnapshot(IBufferWriter<byte> destination)
     {
-        var span = destination.GetSpan(40);
+        var span = destination.GetSpan(40 + Padding);
         Chain.WriteTo(span);
         BinaryPrimitives.WriteUInt64LittleEndian(span[32..], Count);
-        destination.Advance(40);
+        for (int i = 0; i < Padding; i++) span[40 + i] = Filler(span, i);
+        destination.Advance(40 + Padding);
     }
 
     public void RestoreSnapshot(ReadOnlySpan<byte> snapshot, ulong sequence)
     {
-        if (snapshot.Length != 40) return;
+        if (snapshot.Length != 40 + Padding) return;
+        for (int i = 0; i < Padding; i++)
+        {
+            if (snapshot[40 + i] != Filler(snapshot, i)) return;
+        }
         Chain = Hash256.Read(snapshot);
         Count = BinaryPrimitives.ReadUInt64LittleEndian(snapshot[32..]);
     }
+
+    private static byte Filler(ReadOnlySpan<byte> state, int i) => (byte)(state[i % 32] ^ i);
 }
 
 /// <summary>

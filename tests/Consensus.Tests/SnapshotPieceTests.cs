@@ -1,0 +1,128 @@
+namespace Chainspace.Consensus.Tests;
+
+/// <summary>
+/// Snapshots larger than one piece (<see cref="ReplicaOptions.SnapshotChunkBytes"/>): a state that outgrew a log
+/// record or a transport frame used to stop every replica at its next stable checkpoint, and could not be moved
+/// by state transfer. Here a 1,040-byte snapshot moves in 256-byte pieces.
+/// </summary>
+public class SnapshotPieceTests
+{
+    private const int Padding = 1000;
+    private const int Pieces = (40 + Padding + 255) / 256;
+
+    private static TestCluster Cluster()
+    {
+        var c = new TestCluster(options: new ReplicaOptions
+        {
+            BatchRequestsMax = 4, CheckpointInterval = 4, WatermarkWindow = 8, PipelineDepth = 4, BatchDelayTicks = 1, SnapshotChunkBytes = 256,
+        });
+        foreach (var app in c.Apps) app.Padding = Padding;
+        return c;
+    }
+
+    private static (Replica Replica, ChainApp App) Recover(TestCluster c, int replica, IEnumerable<byte[]> records)
+    {
+        var app = new ChainApp { Padding = Padding };
+        var restarted = new Replica(c.Context, replica, c.Signers[replica], app, c.Options);
+        foreach (var record in records) restarted.Recover(record);
+        restarted.CompleteRecovery(new Outbox());
+        return (restarted, app);
+    }
+
+    private const byte StableRecord = 7;
+    private const byte SnapshotChunkRecord = 8;
+
+    [Fact]
+    public void StableSnapshot_IsLoggedInPieces_AndRecoveryRestoresIt()
+    {
+        var c = Cluster();
+        for (ulong r = 1; r <= 30; r++) c.Submit(1, r);
+        c.Run();
+        c.TickAll(3);
+        var log = c.Logs[2];
+        Assert.True(c.Replicas[2].StableSequence >= 8);
+        int pieces = log.Count(record => record[0] == SnapshotChunkRecord);
+        Assert.True(pieces >= 2 * Pieces, $"{pieces} snapshot pieces logged");
+        Assert.All(log.Where(record => record[0] == SnapshotChunkRecord), record => Assert.True(record.Length <= 256 + 32, $"a {record.Length}-byte piece"));
+        Assert.All(log.Where(record => record[0] == StableRecord), record => Assert.True(record.Length < 40 + Padding, $"a {record.Length}-byte stable record"));
+
+        var (restarted, app) = Recover(c, 2, log);
+        Assert.Equal(c.Replicas[2].LastExecuted, restarted.LastExecuted);
+        Assert.Equal(c.Apps[2].StateDigest(0), app.StateDigest(0));
+        Assert.Equal(30UL, app.Count);
+    }
+
+    [Fact]
+    public void Recovery_OlderSnapshotWhosePiecesWereTruncated_IsSkippedForTheNewerOne()
+    {
+        var c = Cluster();
+        for (ulong r = 1; r <= 30; r++) c.Submit(1, r);
+        c.Run();
+        c.TickAll(3);
+        // Drop everything before the second piece of the first logged snapshot, as truncating a segment that ends
+        // inside an older snapshot's pieces does: that snapshot's record survives without its first piece.
+        var log = c.Logs[2];
+        int first = log.FindIndex(record => record[0] == SnapshotChunkRecord);
+        var truncated = log.Skip(first + 1).ToList();
+        Assert.Equal(SnapshotChunkRecord, truncated[0][0]);
+
+        var (restarted, app) = Recover(c, 2, truncated);
+        Assert.Equal(c.Replicas[2].LastExecuted, restarted.LastExecuted);
+        Assert.Equal(c.Apps[2].StateDigest(0), app.StateDigest(0));
+    }
+
+    [Fact]
+    public void StateTransfer_LaggingReplica_FetchesTheSnapshotPieceByPiece()
+    {
+        var c = Cluster();
+        bool isolated = true;
+        bool Deliver((int From, int To, byte[] Message) m) => !isolated || (m.From != 3 && m.To != 3);
+        for (ulong r = 1; r <= 60; r++)
+        {
+            c.Submit(1, r);
+            c.Run(Deliver);
+        }
+        for (int t = 0; t < 5; t++)
+        {
+            for (int i = 0; i < 4; i++) c.Step(i, Input.Tick());
+            c.Run(Deliver);
+        }
+        Assert.Equal(0UL, c.Replicas[3].LastExecuted);
+        Assert.True(c.Replicas[0].StableSequence >= 12);
+
+        isolated = false;
+        int fetches = 0;
+        for (int t = 0; t < 200 && c.Replicas[3].LastExecuted < c.Replicas[0].LastExecuted; t++)
+        {
+            for (int i = 0; i < 4; i++) c.Step(i, Input.Tick());
+            c.Run(m =>
+            {
+                if (m.From == 3 && m.Message[0] == (byte)MessageType.FetchState) fetches++;
+                return true;
+            });
+        }
+        Assert.Equal(c.Replicas[0].LastExecuted, c.Replicas[3].LastExecuted);
+        Assert.Equal(c.Apps[0].StateDigest(0), c.Apps[3].StateDigest(0));
+        Assert.True(fetches >= Pieces, $"{fetches} fetches for a snapshot of {Pieces} pieces");
+        Assert.Equal(0L, c.Replicas[3].Rejected(RejectReason.DigestMismatch));
+    }
+
+    [Fact]
+    public void StateTransfer_PieceOutOfOrderOrOfAnotherSnapshot_IsRejectedAndChangesNothing()
+    {
+        var c = Cluster();
+        for (ulong r = 1; r <= 30; r++) c.Submit(1, r);
+        c.Run();
+        c.TickAll(3);
+        // A piece that does not start a snapshot, with no snapshot being gathered: refused before any check.
+        var fresh = new Replica(c.Context, 3, c.Signers[3], new ChainApp { Padding = Padding }, c.Options);
+        var cert = new CheckpointCertificate(4, c.Replicas[0].StableDigest, [0, 1, 2], [new byte[64], new byte[64], new byte[64]]);
+        var outbox = new Outbox();
+        fresh.Step(Input.Message(0, StateMessages.EncodeSnapshotPiece(cert, default, [], 1040, 256, new byte[256])), outbox);
+        Assert.Equal(1L, fresh.Rejected(RejectReason.OutsideWindow));
+        // A piece that claims to run past the snapshot's end: malformed.
+        fresh.Step(Input.Message(0, StateMessages.EncodeSnapshotPiece(cert, default, [], 100, 0, new byte[256])), outbox);
+        Assert.Equal(1L, fresh.Rejected(RejectReason.Malformed));
+        Assert.Equal(0UL, fresh.LastExecuted);
+    }
+}
