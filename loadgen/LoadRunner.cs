@@ -21,18 +21,23 @@ public sealed record LoadOptions
 public sealed record LoadSummary(
     double Seconds, long Committed, long Aborted, long Rejected, long TimedOut, long Sent,
     double Throughput, double P50Ms, double P90Ms, double P99Ms, double MaxMs,
-    double AllocatedBytesPerTx, double CpuMsPerTx, double MeanBatch, long ViewChanges, long Resent, bool Exhausted)
+    double AllocatedBytesPerTx, double CpuMsPerTx, double MeanBatch, long ViewChanges, long Resent, bool Exhausted,
+    string? StatsUnavailable = null)
 {
     public string Format()
     {
         var c = CultureInfo.InvariantCulture;
+        string nodes = StatsUnavailable is null
+            ? string.Create(c, $"""
+                node cost    {AllocatedBytesPerTx:N0} B allocated and {CpuMsPerTx * 1000:F0} µs CPU per committed tx (all replicas together)
+                batches      {MeanBatch:F1} requests per PBFT batch on average; {ViewChanges} view changes
+                """)
+            : $"node cost    unavailable: {StatsUnavailable}";
         return string.Create(c, $"""
             committed    {Committed:N0} tx in {Seconds:F1} s = {Throughput:N0} tx/s
             aborted      {Aborted:N0}   rejected {Rejected:N0}   timed out {TimedOut:N0}   resent {Resent:N0}
             latency      p50 {P50Ms:F2} ms   p90 {P90Ms:F2} ms   p99 {P99Ms:F2} ms   max {MaxMs:F2} ms
-            node cost    {AllocatedBytesPerTx:N0} B allocated and {CpuMsPerTx * 1000:F0} µs CPU per committed tx (all replicas together)
-            batches      {MeanBatch:F1} requests per PBFT batch on average; {ViewChanges} view changes
-            """) + (Exhausted ? "\nnote         the genesis pool ran out before the end: raise --objects" : "");
+            """) + "\n" + nodes + (Exhausted ? "\nnote         the genesis pool ran out before the end: raise --objects" : "");
     }
 }
 
@@ -70,12 +75,18 @@ public sealed class LoadRunner
         var sender = _options.Rate > 0 ? Task.Run(() => OpenLoop(cancellationToken), cancellationToken) : Task.Run(() => ClosedLoop(cancellationToken), cancellationToken);
 
         NodeStats[]? before = null;
+        bool beforeRead = false;
+        string? statsUnavailable = null;
         long lastCommitted = 0;
         var lastReport = TimeSpan.Zero;
         while (_clock.ElapsedTicks < _measureTo && !cancellationToken.IsCancellationRequested)
         {
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-            if (before is null && _clock.ElapsedTicks >= _measureFrom) before = await ReadStats(nodes).ConfigureAwait(false);
+            if (!beforeRead && _clock.ElapsedTicks >= _measureFrom)
+            {
+                beforeRead = true;
+                (before, statsUnavailable) = await ReadStats(nodes).ConfigureAwait(false);
+            }
             if (_options.Progress && _clock.Elapsed - lastReport >= TimeSpan.FromSeconds(1))
             {
                 long c = Interlocked.Read(ref _committed);
@@ -89,13 +100,14 @@ public sealed class LoadRunner
         }
         double seconds = Math.Min(_clock.ElapsedTicks, _measureTo) - _measureFrom;
         seconds = Math.Max(seconds, 1) / Stopwatch.Frequency;
-        var after = await ReadStats(nodes).ConfigureAwait(false);
+        var (after, afterUnavailable) = await ReadStats(nodes).ConfigureAwait(false);
+        statsUnavailable ??= afterUnavailable;
         _measureTo = Math.Min(_measureTo, _clock.ElapsedTicks);
         if (_options.Progress) Console.Error.WriteLine();
         long windowCommitted = Interlocked.Read(ref _windowCommitted);
         double allocated = 0, cpu = 0, batches = 0, requests = 0;
         long viewChanges = 0;
-        if (before is not null && windowCommitted > 0)
+        if (before is not null && after is not null && windowCommitted > 0)
         {
             for (int i = 0; i < nodes.Length; i++)
             {
@@ -113,15 +125,26 @@ public sealed class LoadRunner
             Interlocked.Read(ref _sent), windowCommitted / seconds,
             h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(50) / 1000.0, h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(90) / 1000.0,
             h.TotalCount == 0 ? 0 : h.GetValueAtPercentile(99) / 1000.0, h.TotalCount == 0 ? 0 : h.GetMaxValue() / 1000.0,
-            allocated, cpu, batches == 0 ? 0 : requests / batches, viewChanges, _client.Resent, Interlocked.Read(ref _next) >= _work.Count);
+            allocated, cpu, batches == 0 ? 0 : requests / batches, viewChanges, _client.Resent, Interlocked.Read(ref _next) >= _work.Count,
+            statsUnavailable);
     }
 
     private long Ticks(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
 
-    private async Task<NodeStats[]> ReadStats(NodeId[] nodes)
+    /// <summary>Every node's counters, or why not: a node that does not answer within 5 s (down, or stalled) leaves
+    /// the run's own figures standing and the node cost unreported, rather than ending the run.</summary>
+    private async Task<(NodeStats[]? Stats, string? Unavailable)> ReadStats(NodeId[] nodes)
     {
         var tasks = nodes.Select(n => _client.QueryStatsAsync(n, TimeSpan.FromSeconds(5))).ToArray();
-        return await Task.WhenAll(tasks).ConfigureAwait(false);
+        try
+        {
+            return (await Task.WhenAll(tasks).ConfigureAwait(false), null);
+        }
+        catch (TimeoutException)
+        {
+            int i = Array.FindIndex(tasks, t => t.IsFaulted);
+            return (null, $"node {nodes[i]} did not answer its stats query within 5 s");
+        }
     }
 
     /// <summary>Fills the window; from then on each decision sends the next transaction (<see cref="OnDone"/>),

@@ -162,6 +162,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
             BatchDelayTicks = s.BatchDelayTicks,
             PipelineDepth = s.PipelineDepth,
             CheckpointInterval = s.CheckpointInterval,
+            SnapshotChunkBytes = s.SnapshotChunkBytes,
             WatermarkWindow = s.WatermarkWindow,
             RequestTimeoutTicks = s.RequestTimeoutTicks,
             ViewChangeTimeoutTicks = s.ViewChangeTimeoutTicks,
@@ -197,7 +198,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
         {
             PeerFrameTypes = FrameType.PeerTypes,
             ClientFrameTypes = FrameType.ClientTypes,
-            FrameBytesMax = 16 << 20,
+            FrameBytesMax = 16 << 20,   // holds a snapshot piece (NodeSettings.SnapshotChunkBytesMax)
             SendQueueBytesMax = 64 << 20,
             CompressBytesMin = s.CompressBytesMin == 0 ? int.MaxValue : s.CompressBytesMin,
             // Replicas are each other's only peers: a replica that was down is reconnected to within a

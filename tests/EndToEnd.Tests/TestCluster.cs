@@ -54,6 +54,7 @@ public sealed class TestCluster : IAsyncDisposable
         {
             TickMilliseconds = 5,
             CheckpointInterval = 4,   // batches grow with load: a short interval still gives checkpoints in a short test
+            SnapshotChunkBytes = 4096, // so restarts and catch-ups move snapshots (tens of KB here) in several pieces
             WatermarkWindow = 32,
             RequestTimeoutTicks = 200,
             ViewChangeTimeoutTicks = 200,

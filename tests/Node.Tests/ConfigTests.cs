@@ -40,6 +40,8 @@ public sealed class ConfigTests
     [InlineData("\"epoch\": 1", "\"epoch\": 1, \"colour\": 2", "colour: unknown field")]
     [InlineData("\"checkpointInterval\": 8", "\"checkpointInterval\": 5", "settings.watermarkWindow")]
     [InlineData("\"transport\": \"socket\"", "\"transport\": \"carrier-pigeon\"", "settings.transport")]
+    [InlineData("\"snapshotChunkBytes\": 1048576", "\"snapshotChunkBytes\": 100", "settings.snapshotChunkBytes")]
+    [InlineData("\"snapshotChunkBytes\": 1048576", "\"snapshotChunkBytes\": 16777216", "settings.snapshotChunkBytes")]
     [InlineData("\"dummyObjects\": 10", "\"dummyObjects\": -1", "genesis.dummyObjects")]
     [InlineData("\"format\": 1", "\"format\": 2", "format")]
     [InlineData("\"compressBytesMin\": 0", "\"compressBytesMin\": 10", "settings.compressBytesMin")]

@@ -30,6 +30,11 @@ public sealed record NodeSettings
     public int PipelineDepth { get; init; } = 1;
     /// <summary>Checkpoints carry the whole ledger snapshot, so they are spaced out; C batches apart.</summary>
     public int CheckpointInterval { get; init; } = 1024;
+    /// <summary>The snapshot is logged and sent by state transfer in pieces of at most this many bytes (one log
+    /// record, one frame each), so the state may outgrow both a log segment and a frame.</summary>
+    public int SnapshotChunkBytes { get; init; } = 1 << 20;
+    /// <summary>A piece and its message header must fit the node's 16 MiB frames.</summary>
+    public const int SnapshotChunkBytesMax = 15 << 20;
     public int WatermarkWindow { get; init; } = 2048;
     public int RequestTimeoutTicks { get; init; } = 400;
     public int ViewChangeTimeoutTicks { get; init; } = 400;
@@ -161,7 +166,7 @@ public sealed class ClusterFile
     private static NodeSettings ParseSettings(Obj o)
     {
         var d = new NodeSettings();
-        o.Only("tickMilliseconds", "batchRequestsMax", "batchDelayTicks", "pipelineDepth", "checkpointInterval", "watermarkWindow",
+        o.Only("tickMilliseconds", "batchRequestsMax", "batchDelayTicks", "pipelineDepth", "checkpointInterval", "snapshotChunkBytes", "watermarkWindow",
             "requestTimeoutTicks", "viewChangeTimeoutTicks", "statusIntervalTicks", "initiatorBackupDelayTicks", "initiatorRetryDelayTicks",
             "fsync", "transport", "compressBytesMin");
         var s = new NodeSettings
@@ -171,6 +176,7 @@ public sealed class ClusterFile
             BatchDelayTicks = o.Int("batchDelayTicks", 0, 1_000_000, d.BatchDelayTicks),
             PipelineDepth = o.Int("pipelineDepth", 1, 1 << 16, d.PipelineDepth),
             CheckpointInterval = o.Int("checkpointInterval", 1, 1 << 20, d.CheckpointInterval),
+            SnapshotChunkBytes = o.Int("snapshotChunkBytes", 256, NodeSettings.SnapshotChunkBytesMax, d.SnapshotChunkBytes),
             WatermarkWindow = o.Int("watermarkWindow", 2, 1 << 21, d.WatermarkWindow),
             RequestTimeoutTicks = o.Int("requestTimeoutTicks", 1, 1_000_000, d.RequestTimeoutTicks),
             ViewChangeTimeoutTicks = o.Int("viewChangeTimeoutTicks", 1, 1_000_000, d.ViewChangeTimeoutTicks),
@@ -250,6 +256,7 @@ public sealed class ClusterFile
             w.WriteNumber("batchDelayTicks", s.BatchDelayTicks);
             w.WriteNumber("pipelineDepth", s.PipelineDepth);
             w.WriteNumber("checkpointInterval", s.CheckpointInterval);
+            w.WriteNumber("snapshotChunkBytes", s.SnapshotChunkBytes);
             w.WriteNumber("watermarkWindow", s.WatermarkWindow);
             w.WriteNumber("requestTimeoutTicks", s.RequestTimeoutTicks);
             w.WriteNumber("viewChangeTimeoutTicks", s.ViewChangeTimeoutTicks);
