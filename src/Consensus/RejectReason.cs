@@ -20,4 +20,6 @@ public enum RejectReason
     QueueFull,
     /// <summary>Asked for something this replica no longer (or not yet) holds.</summary>
     Unavailable,
+    /// <summary>A snapshot piece from a replica this one did not ask (it could only race the real answer).</summary>
+    Unsolicited,
 }

@@ -24,6 +24,9 @@ public sealed partial class Replica
     private byte[] _gatherTable = [];
     private int _gatherTotal;
     private ArrayBufferWriter<byte>? _gathered;
+    // The replica last asked for a piece: only its answers are taken, so another (Byzantine) replica cannot slip a
+    // garbage piece in ahead of the real one and spoil every transfer.
+    private int _transferAsked = -1;
 
     private void SetTransferTarget(CheckpointCertificate cert)
     {
@@ -53,6 +56,7 @@ public sealed partial class Replica
 
     private void RequestSnapshotPiece(int source, ulong sequence, int offset, Outbox outbox)
     {
+        _transferAsked = source;
         var span = outbox.Reserve(Wire.FetchLengthMax);
         int length = Wire.WriteFetchState(span, sequence, offset);
         outbox.Commit(OutputKind.Send, source, 0, 0, 0, Hash256.Zero, length);
@@ -92,6 +96,11 @@ public sealed partial class Replica
         if (!StateMessages.TryDecodeSnapshotPiece(message, _n, _o.SnapshotBytesMax, out var piece))
         {
             Reject(RejectReason.Malformed);
+            return;
+        }
+        if (from != _transferAsked)
+        {
+            Reject(RejectReason.Unsolicited);
             return;
         }
         var cert = piece.Certificate;
@@ -178,6 +187,7 @@ public sealed partial class Replica
     {
         _gatherCert = null;
         _gatherTable = [];
+        _transferAsked = -1;
         if (_gathered is not null && _gathered.Capacity > _o.SnapshotChunkBytes) _gathered = null;
         else _gathered?.ResetWrittenCount();
     }

@@ -107,22 +107,59 @@ public class SnapshotPieceTests
         Assert.Equal(0L, c.Replicas[3].Rejected(RejectReason.DigestMismatch));
     }
 
-    [Fact]
-    public void StateTransfer_PieceOutOfOrderOrOfAnotherSnapshot_IsRejectedAndChangesNothing()
+    /// <summary>Replica 3 misses 60 requests (several checkpoints), then hears the others again and asks one of them
+    /// for a snapshot piece; that request and everything sent to 3 afterwards are held back.</summary>
+    private static (TestCluster Cluster, int Source) LaggingReplicaThatAsked()
     {
         var c = Cluster();
-        for (ulong r = 1; r <= 30; r++) c.Submit(1, r);
-        c.Run();
-        c.TickAll(3);
-        // A piece that does not start a snapshot, with no snapshot being gathered: refused before any check.
-        var fresh = new Replica(c.Context, 3, c.Signers[3], new ChainApp { Padding = Padding }, c.Options);
-        var cert = new CheckpointCertificate(4, c.Replicas[0].StableDigest, [0, 1, 2], [new byte[64], new byte[64], new byte[64]]);
+        for (ulong r = 1; r <= 60; r++)
+        {
+            c.Submit(1, r);
+            c.Run(m => m.From != 3 && m.To != 3);
+        }
+        int source = -1;
+        for (int t = 0; t < 200 && source < 0; t++)
+        {
+            for (int i = 0; i < 4; i++) c.Step(i, Input.Tick());
+            c.Run(m =>
+            {
+                if (m.From == 3 && m.Message[0] == (byte)MessageType.FetchState && source < 0) source = m.To;
+                return source < 0;
+            });
+        }
+        Assert.True(source >= 0, "replica 3 never asked for the snapshot");
+        c.Network.Clear();
+        return (c, source);
+    }
+
+    [Fact]
+    public void StateTransfer_ForgedUnaskedOrMisplacedPieces_AreRejectedAndChangeNothing()
+    {
+        var (c, source) = LaggingReplicaThatAsked();
+        var lagging = c.Replicas[3];
+        int other = Enumerable.Range(0, 3).First(i => i != source);
+        var real = c.Replicas[source];
+        var realCert = new CheckpointCertificate(real.StableSequence, real.StableDigest, [0, 1, 2], [new byte[64], new byte[64], new byte[64]]);
         var outbox = new Outbox();
-        fresh.Step(Input.Message(0, StateMessages.EncodeSnapshotPiece(cert, default, [], 1040, 256, new byte[256])), outbox);
-        Assert.Equal(1L, fresh.Rejected(RejectReason.OutsideWindow));
-        // A piece that claims to run past the snapshot's end: malformed.
-        fresh.Step(Input.Message(0, StateMessages.EncodeSnapshotPiece(cert, default, [], 100, 0, new byte[256])), outbox);
-        Assert.Equal(1L, fresh.Rejected(RejectReason.Malformed));
-        Assert.Equal(0UL, fresh.LastExecuted);
+        void Send(int from, byte[] message)
+        {
+            outbox.Clear();
+            lagging.Step(Input.Message(from, message), outbox);
+        }
+
+        // From a replica that was not asked: refused before any check, however plausible.
+        Send(other, StateMessages.EncodeSnapshotPiece(realCert, default, [], 1040, 0, new byte[256]));
+        Assert.Equal(1L, lagging.Rejected(RejectReason.Unsolicited));
+        // From the one asked: a piece that does not start a snapshot when none is being gathered.
+        Send(source, StateMessages.EncodeSnapshotPiece(realCert, default, [], 1040, 256, new byte[256]));
+        Assert.Equal(1L, lagging.Rejected(RejectReason.OutsideWindow));
+        // A piece that runs past the snapshot's end.
+        Send(source, StateMessages.EncodeSnapshotPiece(realCert, default, [], 100, 0, new byte[256]));
+        Assert.Equal(1L, lagging.Rejected(RejectReason.Malformed));
+        // A first piece whose certificate's signatures are forged.
+        Send(source, StateMessages.EncodeSnapshotPiece(realCert, default, [], 1040, 0, new byte[256]));
+        Assert.Equal(1L, lagging.Rejected(RejectReason.BadProof));
+        Assert.Equal(0UL, lagging.LastExecuted);
+        Assert.Equal(0UL, c.Apps[3].Count);
     }
 }
