@@ -29,16 +29,23 @@ public class SnapshotPieceTests
         return (restarted, app);
     }
 
+    /// <summary>30 requests of 4 per batch, a checkpoint every 4 batches: two stable checkpoints, both logged.</summary>
+    private static TestCluster ClusterAfter30Requests()
+    {
+        var c = Cluster();
+        for (ulong r = 1; r <= 30; r++) c.Submit(1, r);
+        c.Run();
+        c.TickAll(3);
+        return c;
+    }
+
     private const byte StableRecord = 7;
     private const byte SnapshotChunkRecord = 8;
 
     [Fact]
     public void StableSnapshot_IsLoggedInPieces_AndRecoveryRestoresIt()
     {
-        var c = Cluster();
-        for (ulong r = 1; r <= 30; r++) c.Submit(1, r);
-        c.Run();
-        c.TickAll(3);
+        var c = ClusterAfter30Requests();
         var log = c.Logs[2];
         Assert.True(c.Replicas[2].StableSequence >= 8);
         int pieces = log.Count(record => record[0] == SnapshotChunkRecord);
@@ -55,10 +62,7 @@ public class SnapshotPieceTests
     [Fact]
     public void Recovery_OlderSnapshotWhosePiecesWereTruncated_IsSkippedForTheNewerOne()
     {
-        var c = Cluster();
-        for (ulong r = 1; r <= 30; r++) c.Submit(1, r);
-        c.Run();
-        c.TickAll(3);
+        var c = ClusterAfter30Requests();
         // Drop everything before the second piece of the first logged snapshot, as truncating a segment that ends
         // inside an older snapshot's pieces does: that snapshot's record survives without its first piece.
         var log = c.Logs[2];
