@@ -56,7 +56,7 @@ public sealed partial class Replica
         firstId = 0;
         for (int i = 0; i < chunks; i++)
         {
-            var piece = app.Slice(i * _o.SnapshotChunkBytes, Math.Min(_o.SnapshotChunkBytes, app.Length - i * _o.SnapshotChunkBytes));
+            var piece = SnapshotPieceAt(app, i * _o.SnapshotChunkBytes);
             var chunk = outbox.Reserve(Records.SnapshotChunkLengthMax(piece.Length));
             ulong chunkId = NextPersistId();
             if (i == 0) firstId = chunkId;

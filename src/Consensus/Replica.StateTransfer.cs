@@ -63,6 +63,11 @@ public sealed partial class Replica
         _transferNextTick = _now + _o.StateTransferDelayTicks;
     }
 
+    /// <summary>The piece of <paramref name="snapshot"/> that starts at <paramref name="offset"/>: what one log record
+    /// or one STATE-SNAPSHOT message carries.</summary>
+    private ReadOnlySpan<byte> SnapshotPieceAt(ReadOnlySpan<byte> snapshot, int offset) =>
+        snapshot.Slice(offset, Math.Min(_o.SnapshotChunkBytes, snapshot.Length - offset));
+
     private void OnFetchState(int from, ReadOnlySpan<byte> message, Outbox outbox)
     {
         if (!Wire.TryReadFetchState(message, out ulong seq, out int offset))
@@ -84,7 +89,7 @@ public sealed partial class Replica
             Reject(RejectReason.Malformed);
             return;
         }
-        var piece = app.Slice(offset, Math.Min(_o.SnapshotChunkBytes, app.Length - offset));
+        var piece = SnapshotPieceAt(app, offset);
         var table = own.Table.WrittenSpan;
         var span = outbox.Reserve(StateMessages.SnapshotPieceLengthMax(_stable, offset == 0 ? table.Length : 0, piece.Length));
         int length = StateMessages.WriteSnapshotPiece(span, _stable, own.AppDigest, table, app.Length, offset, piece);
