@@ -124,16 +124,15 @@ internal static class Records
         return w.Written;
     }
 
-    public const int SnapshotChunkHeadLengthMax = Header + 30;
+    public static int SnapshotChunkLengthMax(int length) => Header + 30 + length;
 
-    /// <summary>Piece <paramref name="index"/> of the snapshot at <paramref name="sequence"/>, all but the piece's bytes:
-    /// the record is this head followed by the piece (the blob's bytes come last), which the log appends from where it is.</summary>
-    public static int WriteSnapshotChunkHead(Span<byte> destination, ulong id, ulong sequence, int index, int pieceLength)
+    /// <summary>Piece <paramref name="index"/> of the snapshot at <paramref name="sequence"/>.</summary>
+    public static int WriteSnapshotChunk(Span<byte> destination, ulong id, ulong sequence, int index, ReadOnlySpan<byte> piece)
     {
         var w = Begin(destination, RecordKind.SnapshotChunk, id);
         w.WriteVarUInt64(sequence);
         w.WriteVarUInt64((ulong)index);
-        w.WriteVarUInt64((ulong)pieceLength);
+        w.WriteBlob(piece);
         return w.Written;
     }
 

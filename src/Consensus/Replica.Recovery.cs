@@ -51,18 +51,17 @@ public sealed partial class Replica
     private ulong PersistStable(OwnCheckpoint? own, Outbox outbox, out ulong firstId)
     {
         int tableLength = own?.Table.WrittenCount ?? 0;
-        var app = own is null ? default : own.App.WrittenMemory;
+        var app = own is null ? default : own.App.WrittenSpan;
         int chunks = (app.Length + _o.SnapshotChunkBytes - 1) / _o.SnapshotChunkBytes;
         firstId = 0;
         for (int i = 0; i < chunks; i++)
         {
-            // The piece stays in own.App (kept until a later checkpoint is stable, long after this outbox is drained).
             var piece = SnapshotPieceAt(app, i * _o.SnapshotChunkBytes);
-            var head = outbox.Reserve(Records.SnapshotChunkHeadLengthMax);
+            var chunk = outbox.Reserve(Records.SnapshotChunkLengthMax(piece.Length));
             ulong chunkId = NextPersistId();
             if (i == 0) firstId = chunkId;
-            int headLength = Records.WriteSnapshotChunkHead(head, chunkId, own!.Sequence, i, piece.Length);
-            outbox.CommitPersist(chunkId, headLength, piece);
+            int chunkLength = Records.WriteSnapshotChunk(chunk, chunkId, own!.Sequence, i, piece);
+            outbox.Commit(OutputKind.Persist, -1, chunkId, 0, 0, Hash256.Zero, chunkLength);
         }
         var span = outbox.Reserve(Records.StableLengthMax(_stable, tableLength));
         ulong id = NextPersistId();
