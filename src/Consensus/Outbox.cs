@@ -13,8 +13,9 @@ public enum OutputKind : byte
     SendAfterPersist,
     /// <summary>Broadcast once record <see cref="Output.PersistId"/> is durable.</summary>
     BroadcastAfterPersist,
-    /// <summary>Append the payload to the log as record <see cref="Output.PersistId"/> (ids increase by one
-    /// in output order); answer with <see cref="Input.PersistCompleted"/> once it and all before it are durable.</summary>
+    /// <summary>Append the payload, followed by the entry's <see cref="Outbox.Tail"/> (usually empty), to the log as
+    /// record <see cref="Output.PersistId"/> (ids increase by one in output order); answer with
+    /// <see cref="Input.PersistCompleted"/> once it and all before it are durable.</summary>
     Persist,
     /// <summary>Records with ids below <see cref="Output.PersistId"/> are no longer needed for recovery.</summary>
     TruncateLog,
@@ -38,7 +39,8 @@ public enum OutputKind : byte
     PersistLazy,
 }
 
-/// <summary>One output. The payload (if any) lives in the outbox's arena: read it with <see cref="Outbox.Payload"/>.</summary>
+/// <summary>One output. The payload (if any) lives in the outbox's arena: read it with <see cref="Outbox.Payload"/>;
+/// a Persist record may go on past it into a tail the replica owns (<see cref="Outbox.Tail"/>).</summary>
 public readonly struct Output
 {
     public readonly OutputKind Kind;
@@ -49,9 +51,12 @@ public readonly struct Output
     public readonly Hash256 Digest;
     internal readonly int Offset;
     internal readonly int Length;
+    internal readonly ReadOnlyMemory<byte> TailBytes;
 
-    internal Output(OutputKind kind, int to, ulong persistId, ulong client, ulong number, in Hash256 digest, int offset, int length)
+    internal Output(OutputKind kind, int to, ulong persistId, ulong client, ulong number, in Hash256 digest, int offset, int length,
+        ReadOnlyMemory<byte> tail = default)
     {
+        TailBytes = tail;
         Kind = kind;
         To = to;
         PersistId = persistId;
@@ -89,6 +94,25 @@ public sealed class Outbox
 
     public ReadOnlySpan<byte> Payload(in Output output) => _arena.AsSpan(output.Offset, output.Length);
 
+    /// <summary>
+    /// The rest of a Persist record after its <see cref="Payload"/>: empty except for a stable checkpoint's snapshot
+    /// pieces, whose bytes stay in the replica's own snapshot buffer instead of being copied into the arena (a
+    /// snapshot is the whole state: the copy, and the arena growing to hold it, were a third of a checkpoint's cost).
+    /// Valid, like the payload, until <see cref="Clear"/>.
+    /// </summary>
+    public ReadOnlySpan<byte> Tail(in Output output) => output.TailBytes.Span;
+
+    /// <summary>The whole record of a Persist entry, payload and tail, in a new array (for drivers that keep records as arrays).</summary>
+    public byte[] PersistRecord(in Output output)
+    {
+        var payload = Payload(output);
+        var tail = Tail(output);
+        var record = new byte[payload.Length + tail.Length];
+        payload.CopyTo(record);
+        tail.CopyTo(record.AsSpan(payload.Length));
+        return record;
+    }
+
     public void Clear()
     {
         _count = 0;
@@ -113,6 +137,16 @@ public sealed class Outbox
     {
         Invariant.Check(_reserved == _used);
         AddEntry(new Output(kind, to, persistId, client, number, digest, _used, length));
+        _used += length;
+        _reserved = -1;
+    }
+
+    /// <summary>Commits a Persist entry whose record is the last reservation's first <paramref name="length"/> bytes followed
+    /// by <paramref name="tail"/>, which the caller must leave unchanged until <see cref="Clear"/>.</summary>
+    internal void CommitPersist(ulong persistId, int length, ReadOnlyMemory<byte> tail)
+    {
+        Invariant.Check(_reserved == _used);
+        AddEntry(new Output(OutputKind.Persist, -1, persistId, 0, 0, Hash256.Zero, _used, length, tail));
         _used += length;
         _reserved = -1;
     }

@@ -124,15 +124,16 @@ internal static class Records
         return w.Written;
     }
 
-    public static int SnapshotChunkLengthMax(int length) => Header + 30 + length;
+    public const int SnapshotChunkHeadLengthMax = Header + 30;
 
-    /// <summary>Piece <paramref name="index"/> of the snapshot at <paramref name="sequence"/>.</summary>
-    public static int WriteSnapshotChunk(Span<byte> destination, ulong id, ulong sequence, int index, ReadOnlySpan<byte> piece)
+    /// <summary>Piece <paramref name="index"/> of the snapshot at <paramref name="sequence"/>, all but the piece's bytes:
+    /// the record is this head followed by the piece (the blob's bytes come last), which the log appends from where it is.</summary>
+    public static int WriteSnapshotChunkHead(Span<byte> destination, ulong id, ulong sequence, int index, int pieceLength)
     {
         var w = Begin(destination, RecordKind.SnapshotChunk, id);
         w.WriteVarUInt64(sequence);
         w.WriteVarUInt64((ulong)index);
-        w.WriteBlob(piece);
+        w.WriteVarUInt64((ulong)pieceLength);
         return w.Written;
     }
 

@@ -51,17 +51,18 @@ public sealed partial class Replica
     private ulong PersistStable(OwnCheckpoint? own, Outbox outbox, out ulong firstId)
     {
         int tableLength = own?.Table.WrittenCount ?? 0;
-        var app = own is null ? default : own.App.WrittenSpan;
+        var app = own is null ? default : own.App.WrittenMemory;
         int chunks = (app.Length + _o.SnapshotChunkBytes - 1) / _o.SnapshotChunkBytes;
         firstId = 0;
         for (int i = 0; i < chunks; i++)
         {
+            // The piece stays in own.App (kept until a later checkpoint is stable, long after this outbox is drained).
             var piece = SnapshotPieceAt(app, i * _o.SnapshotChunkBytes);
-            var chunk = outbox.Reserve(Records.SnapshotChunkLengthMax(piece.Length));
+            var head = outbox.Reserve(Records.SnapshotChunkHeadLengthMax);
             ulong chunkId = NextPersistId();
             if (i == 0) firstId = chunkId;
-            int chunkLength = Records.WriteSnapshotChunk(chunk, chunkId, own!.Sequence, i, piece);
-            outbox.Commit(OutputKind.Persist, -1, chunkId, 0, 0, Hash256.Zero, chunkLength);
+            int headLength = Records.WriteSnapshotChunkHead(head, chunkId, own!.Sequence, i, piece.Length);
+            outbox.CommitPersist(chunkId, headLength, piece);
         }
         var span = outbox.Reserve(Records.StableLengthMax(_stable, tableLength));
         ulong id = NextPersistId();

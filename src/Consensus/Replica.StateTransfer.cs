@@ -65,7 +65,7 @@ public sealed partial class Replica
 
     /// <summary>The piece of <paramref name="snapshot"/> that starts at <paramref name="offset"/>: what one log record
     /// or one STATE-SNAPSHOT message carries.</summary>
-    private ReadOnlySpan<byte> SnapshotPieceAt(ReadOnlySpan<byte> snapshot, int offset) =>
+    private ReadOnlyMemory<byte> SnapshotPieceAt(ReadOnlyMemory<byte> snapshot, int offset) =>
         snapshot.Slice(offset, Math.Min(_o.SnapshotChunkBytes, snapshot.Length - offset));
 
     private void OnFetchState(int from, ReadOnlySpan<byte> message, Outbox outbox)
@@ -83,13 +83,13 @@ public sealed partial class Replica
         }
         // A later checkpoint than the one asked for is served from its start: the asker's pieces are of the old one.
         if (own.Sequence != seq) offset = 0;
-        var app = own.App.WrittenSpan;
+        var app = own.App.WrittenMemory;
         if (offset > app.Length)
         {
             Reject(RejectReason.Malformed);
             return;
         }
-        var piece = SnapshotPieceAt(app, offset);
+        var piece = SnapshotPieceAt(app, offset).Span;
         var table = own.Table.WrittenSpan;
         var span = outbox.Reserve(StateMessages.SnapshotPieceLengthMax(_stable, offset == 0 ? table.Length : 0, piece.Length));
         int length = StateMessages.WriteSnapshotPiece(span, _stable, own.AppDigest, table, app.Length, offset, piece);

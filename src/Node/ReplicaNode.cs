@@ -601,7 +601,7 @@ public sealed class ReplicaNode : IFrameHandler, IAsyncDisposable
                     break;
                 case OutputKind.Persist:
                 case OutputKind.PersistLazy:
-                    _log?.Append(LogRecordType, o.PersistId, payload);
+                    _log?.Append(LogRecordType, o.PersistId, payload, _outbox.Tail(o));
                     _appendedId = Math.Max(_appendedId, o.PersistId);
                     if (o.Kind == OutputKind.Persist) _awaitedId = Math.Max(_awaitedId, o.PersistId);
                     else if (_lazySince == 0) _lazySince = _clock.ElapsedTicks;

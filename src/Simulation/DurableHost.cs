@@ -66,11 +66,11 @@ public abstract class DurableHost
                     else _parked.Add((o.PersistId, to, payload.ToArray()));
                     break;
                 case OutputKind.Persist:
-                    Disk.Append(o.PersistId, payload);
+                    Disk.Append(o.PersistId, payload, Outbox.Tail(o));
                     if (!FlushScheduled) ScheduleFlush();
                     break;
                 case OutputKind.PersistLazy:
-                    Disk.Append(o.PersistId, payload);   // as a node does: made durable by the next flush, lost in a crash before it
+                    Disk.Append(o.PersistId, payload, Outbox.Tail(o));   // as a node does: made durable by the next flush, lost in a crash before it
                     break;
                 case OutputKind.TruncateLog:
                     Disk.Truncate(o.PersistId);

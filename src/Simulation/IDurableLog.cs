@@ -8,7 +8,8 @@ namespace Chainspace.Simulation;
 /// </summary>
 public interface IDurableLog
 {
-    void Append(ulong persistId, ReadOnlySpan<byte> record);
+    /// <summary>Appends the record <paramref name="head"/> ‖ <paramref name="tail"/> (a Persist's payload and tail).</summary>
+    void Append(ulong persistId, ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail);
     /// <summary>Highest persist id appended so far (0 if none).</summary>
     ulong AppendedId { get; }
     /// <summary>Highest persist id known durable.</summary>

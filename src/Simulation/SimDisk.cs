@@ -21,13 +21,15 @@ public sealed class SimDisk : IDurableLog
     public long TornWrites { get; private set; }
     public long LostWrites { get; private set; }
 
-    public void Append(ulong persistId, ReadOnlySpan<byte> record)
+    public void Append(ulong persistId, ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail)
     {
         if (persistId <= _appended) throw new InvalidOperationException($"persist id {persistId} after {_appended}: the replica must number records in order");
-        var frame = new byte[8 + record.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(frame, record.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(4), Checksum(record));
-        record.CopyTo(frame.AsSpan(8));
+        int length = head.Length + tail.Length;
+        var frame = new byte[8 + length];
+        head.CopyTo(frame.AsSpan(8));
+        tail.CopyTo(frame.AsSpan(8 + head.Length));
+        BinaryPrimitives.WriteInt32LittleEndian(frame, length);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(4), Checksum(frame.AsSpan(8)));
         _frames.Add((persistId, frame));
         _appended = persistId;
     }

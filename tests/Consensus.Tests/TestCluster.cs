@@ -122,7 +122,7 @@ internal sealed class TestCluster
             var payload = _outbox.Payload(o).ToArray();
             switch (o.Kind)
             {
-                case OutputKind.Persist or OutputKind.PersistLazy: Logs[replica].Add(payload); persisted = o.PersistId; break;
+                case OutputKind.Persist or OutputKind.PersistLazy: Logs[replica].Add(_outbox.PersistRecord(o)); persisted = o.PersistId; break;
                 case OutputKind.Send or OutputKind.SendAfterPersist: pending.Add((o.To, payload)); break;
                 case OutputKind.Broadcast or OutputKind.BroadcastAfterPersist: pending.Add((-1, payload)); break;
                 case OutputKind.Reply: Replies.Add((replica, o.Client, payload)); break;

@@ -216,6 +216,34 @@ public abstract partial class LogConformanceTests : IDisposable
     }
 
     [Fact]
+    public void AppendInTwoParts_ReadsBackAsOnePayload_AndSurvivesReopen()
+    {
+        var written = new List<Written>();
+        using (var log = Open())
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                ulong sequence = 1 + (ulong)i;
+                byte[] payload = Payload(sequence, i * 53 % 3000);
+                int cut = i % 3 == 0 ? 0 : i % 3 == 1 ? payload.Length : payload.Length / 3;   // empty head, empty tail, both
+                long lsn = log.Append(1, sequence, payload.AsSpan(0, cut), payload.AsSpan(cut));
+                written.Add(new Written(lsn, sequence, payload));
+            }
+            log.Flush();
+            AssertSame(written, ReadAll(log), written.Count);
+        }
+        using (var reopened = Open())
+        {
+            Assert.Null(reopened.Recovery.TornTail);
+            AssertSame(written, ReadAll(reopened), written.Count);
+            long tail = reopened.TailLsn;
+            var half = new byte[reopened.MaxPayload / 2 + 1];
+            Assert.Throws<ArgumentOutOfRangeException>(() => reopened.TryAppend(1, 41, half, half, out _));
+            Assert.Equal(tail, reopened.TailLsn);
+        }
+    }
+
+    [Fact]
     public void Log_AfterDispose_AppendAndFlushThrow()
     {
         var log = Open();

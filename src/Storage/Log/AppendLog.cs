@@ -131,22 +131,36 @@ public sealed partial class AppendLog : IDisposable
     /// one is not ready (or is being switched to by a concurrent flush); <see cref="Append"/> waits for it instead.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool TryAppend(byte type, ulong sequence, ReadOnlySpan<byte> payload, out long lsn)
+    public bool TryAppend(byte type, ulong sequence, ReadOnlySpan<byte> payload, out long lsn) =>
+        TryAppend(type, sequence, payload, default, out lsn);
+
+    /// <summary>
+    /// Like <see cref="TryAppend(byte, ulong, ReadOnlySpan{byte}, out long)"/> for the payload
+    /// <paramref name="head"/> ‖ <paramref name="tail"/>, gathered straight into the segment: the record is the same
+    /// bytes as one appended whole, without the caller first copying the two parts together (a snapshot piece
+    /// appends from the snapshot's own buffer).
+    /// </summary>
+    public bool TryAppend(byte type, ulong sequence, ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail, out long lsn)
     {
         if (_fault != null) ThrowFaulted();
         if (_disposed) ThrowDisposed();
         if (!LogRecordType.IsUser(type)) ThrowBadType(type);
         if (_hasRecords && sequence < _lastSequence) ThrowSequenceBackwards(sequence);
-        if ((uint)payload.Length > (uint)MaxPayload) ThrowTooLarge(payload.Length);
-        return TryAppendRecord(type, sequence, payload, out lsn);
+        long length = (long)head.Length + tail.Length;
+        if (length > MaxPayload) ThrowTooLarge(length);
+        return TryAppendRecord(type, sequence, head, tail, out lsn);
     }
 
     /// <summary>Appends one record, creating the next segment if it must (which blocks, and may throw <see cref="StorageFullException"/>).</summary>
-    public long Append(byte type, ulong sequence, ReadOnlySpan<byte> payload)
+    public long Append(byte type, ulong sequence, ReadOnlySpan<byte> payload) => Append(type, sequence, payload, default);
+
+    /// <summary>Appends the record whose payload is <paramref name="head"/> ‖ <paramref name="tail"/> (see
+    /// <see cref="TryAppend(byte, ulong, ReadOnlySpan{byte}, ReadOnlySpan{byte}, out long)"/>), creating the next segment if it must.</summary>
+    public long Append(byte type, ulong sequence, ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail)
     {
         while (true)
         {
-            if (TryAppend(type, sequence, payload, out long lsn)) return lsn;
+            if (TryAppend(type, sequence, head, tail, out long lsn)) return lsn;
             PrepareNextSegment();
         }
     }
@@ -296,9 +310,9 @@ public sealed partial class AppendLog : IDisposable
         return _segments[(int)index];
     }
 
-    private bool TryAppendRecord(byte type, ulong sequence, ReadOnlySpan<byte> payload, out long lsn)
+    private bool TryAppendRecord(byte type, ulong sequence, ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail, out long lsn)
     {
-        int size = LogFormat.RecordSize(payload.Length);
+        int size = LogFormat.RecordSize(head.Length + tail.Length);
         if (size > _segmentSize - _tailOffset && !TryRoll())
         {
             lsn = -1;
@@ -308,7 +322,7 @@ public sealed partial class AppendLog : IDisposable
         int offset = _tailOffset;
         lsn = segment.BaseLsn + offset;
         Debug.Assert(offset % LogFormat.Alignment == 0);
-        LogFormat.WriteRecord(segment.Storage.GetWriteSpan(offset, size), type, sequence, Volatile.Read(ref _durableLsn), payload, lsn);
+        LogFormat.WriteRecord(segment.Storage.GetWriteSpan(offset, size), type, sequence, Volatile.Read(ref _durableLsn), head, tail, lsn);
         segment.Note(sequence);
         _tailOffset = offset + size;
         _lastSequence = sequence;
@@ -456,6 +470,6 @@ public sealed partial class AppendLog : IDisposable
         throw new ArgumentException($"sequence {sequence} is below the last appended sequence {_lastSequence}; sequences never decrease", nameof(sequence));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowTooLarge(int length) =>
+    private void ThrowTooLarge(long length) =>
         throw new ArgumentOutOfRangeException(nameof(length), length, $"a record payload holds at most {MaxPayload} bytes with {_segmentSize}-byte segments");
 }

@@ -43,15 +43,22 @@ public static class LogFormat
     public static int MaxPayload(int segmentSize) => segmentSize - SegmentHeaderSize - RecordHeaderSize;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void WriteRecord(Span<byte> destination, byte type, ulong sequence, long vouch, ReadOnlySpan<byte> payload, long lsn)
+    public static void WriteRecord(Span<byte> destination, byte type, ulong sequence, long vouch, ReadOnlySpan<byte> payload, long lsn) =>
+        WriteRecord(destination, type, sequence, vouch, payload, default, lsn);
+
+    /// <summary>The record whose payload is <paramref name="head"/> ‖ <paramref name="tail"/>: the same bytes as one payload.</summary>
+    public static void WriteRecord(Span<byte> destination, byte type, ulong sequence, long vouch, ReadOnlySpan<byte> head,
+        ReadOnlySpan<byte> tail, long lsn)
     {
-        // The destination is exactly RecordSize(payload.Length) bytes of the mapped segment.
-        BinaryPrimitives.WriteUInt32LittleEndian(destination[8..], (uint)payload.Length);
+        // The destination is exactly RecordSize(head.Length + tail.Length) bytes of the mapped segment.
+        int length = head.Length + tail.Length;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[8..], (uint)length);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[12..], type);   // type and three zero bytes
         BinaryPrimitives.WriteUInt64LittleEndian(destination[16..], sequence);
         BinaryPrimitives.WriteInt64LittleEndian(destination[24..], vouch);
-        payload.CopyTo(destination[RecordHeaderSize..]);
-        destination[(RecordHeaderSize + payload.Length)..].Clear();
+        head.CopyTo(destination[RecordHeaderSize..]);
+        tail.CopyTo(destination[(RecordHeaderSize + head.Length)..]);
+        destination[(RecordHeaderSize + length)..].Clear();
         ulong checksum = XxHash3.HashToUInt64(destination[8..], lsn);
         BinaryPrimitives.WriteUInt64LittleEndian(destination, checksum);
     }
