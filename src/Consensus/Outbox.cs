@@ -113,8 +113,12 @@ public sealed class Outbox
         return record;
     }
 
+    /// <summary>How many times <see cref="Clear"/> ran: a tail's owner may reuse its bytes once this has moved on.</summary>
+    public ulong ClearCount { get; private set; }
+
     public void Clear()
     {
+        ClearCount++;
         _count = 0;
         _used = 0;
         _reserved = -1;

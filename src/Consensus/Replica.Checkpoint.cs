@@ -16,7 +16,11 @@ public sealed partial class Replica
         public Hash256 AppDigest;
         public readonly byte[] Signature = new byte[IReplicaSigner.SignatureSize];
         public readonly ArrayBufferWriter<byte> Table = new(1024);
-        public readonly ArrayBufferWriter<byte> App = new(1024);
+        public ArrayBufferWriter<byte> App = new(1024);
+        // Set when App's pieces went into an outbox as Persist tails: until that outbox is cleared, App's bytes must
+        // not change, even if this checkpoint is released and rented again within the same step.
+        public Outbox? PinnedBy;
+        public ulong PinnedUntilClear;
     }
 
     private sealed class CheckpointVotes
@@ -48,7 +52,16 @@ public sealed partial class Replica
     {
         var own = _ownCheckpointPool.Count > 0 ? _ownCheckpointPool.Pop() : new OwnCheckpoint();
         own.Table.ResetWrittenCount();
-        own.App.ResetWrittenCount();
+        if (own.PinnedBy is { } outbox && outbox.ClearCount < own.PinnedUntilClear)
+        {
+            // Rare (the stable checkpoint moved twice in one step): the undrained outbox keeps the old buffer.
+            own.App = new ArrayBufferWriter<byte>(own.App.Capacity);
+        }
+        else
+        {
+            own.App.ResetWrittenCount();
+        }
+        own.PinnedBy = null;
         return own;
     }
 

@@ -56,13 +56,18 @@ public sealed partial class Replica
         firstId = 0;
         for (int i = 0; i < chunks; i++)
         {
-            // The piece stays in own.App (kept until a later checkpoint is stable, long after this outbox is drained).
+            // The piece stays in own.App, pinned there until this outbox is cleared (see RentOwnCheckpoint).
             var piece = SnapshotPieceAt(app, i * _o.SnapshotChunkBytes);
             var head = outbox.Reserve(Records.SnapshotChunkHeadLengthMax);
             ulong chunkId = NextPersistId();
             if (i == 0) firstId = chunkId;
             int headLength = Records.WriteSnapshotChunkHead(head, chunkId, own!.Sequence, i, piece.Length);
             outbox.CommitPersist(chunkId, headLength, piece);
+        }
+        if (own is not null && chunks > 0)
+        {
+            own.PinnedBy = outbox;
+            own.PinnedUntilClear = outbox.ClearCount + 1;
         }
         var span = outbox.Reserve(Records.StableLengthMax(_stable, tableLength));
         ulong id = NextPersistId();
