@@ -79,7 +79,8 @@ public sealed partial class Replica
         _bugs = _o.PlantedBugs;
         _window = (ulong)_o.WatermarkWindow;
         _slots = new Slot[_o.WatermarkWindow];
-        for (int i = 0; i < _slots.Length; i++) _slots[i] = new Slot(_n);
+        var bodies = new SlotBodyArena();
+        for (int i = 0; i < _slots.Length; i++) _slots[i] = new Slot(_n, bodies);
         _queue = new RequestQueue(_o.PendingRequestsMax);
         _inFlight = new HashSet<RequestKey>(_o.BatchRequestsMax * _o.PipelineDepth);
         _clients = new ClientTable(_o.ClientWindow);

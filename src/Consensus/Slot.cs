@@ -53,7 +53,7 @@ internal sealed class Slot
     public bool HasPrePrepare;
     public Hash256 Digest;
     public readonly byte[] PrePrepareSignature = new byte[IReplicaSigner.SignatureSize];
-    public byte[] Body = new byte[256];
+    public Memory<byte> Body;
     public int BodyLength;
     public bool HasBody;
     public readonly VoteSet Prepares;
@@ -79,19 +79,22 @@ internal sealed class Slot
     public readonly int[] CertificateReplicas;
     public readonly byte[] CertificateSignatures;
     public int CertificateCount;
-    public byte[] CertificateBody = new byte[256];
+    public Memory<byte> CertificateBody;
     public int CertificateBodyLength;
     public bool CertificateHasBody;
 
-    public Slot(int n)
+    private readonly SlotBodyArena _bodies;
+
+    public Slot(int n, SlotBodyArena bodies)
     {
+        _bodies = bodies;
         Prepares = new VoteSet(n);
         Commits = new VoteSet(n);
         CertificateReplicas = new int[n];
         CertificateSignatures = new byte[n * IReplicaSigner.SignatureSize];
     }
 
-    public ReadOnlySpan<byte> BodySpan => Body.AsSpan(0, BodyLength);
+    public ReadOnlySpan<byte> BodySpan => Body.Span[..BodyLength];
 
     public void Reset(ulong sequence)
     {
@@ -133,29 +136,19 @@ internal sealed class Slot
 
     public void SetBody(ReadOnlySpan<byte> body)
     {
-        if (Body.Length < body.Length) Body = Grown(body.Length);
-        body.CopyTo(Body);
+        if (Body.Length < body.Length) Body = _bodies.Take(body.Length);
+        body.CopyTo(Body.Span);
         BodyLength = body.Length;
         HasBody = true;
     }
 
     public void SaveCertificateBody()
     {
-        if (CertificateBody.Length < BodyLength) CertificateBody = Grown(BodyLength);
-        BodySpan.CopyTo(CertificateBody);
+        if (CertificateBody.Length < BodyLength) CertificateBody = _bodies.Take(BodyLength);
+        BodySpan.CopyTo(CertificateBody.Span);
         CertificateBodyLength = BodyLength;
         CertificateHasBody = true;
     }
-
-    /// <summary>
-    /// A body buffer for at least <paramref name="length"/> bytes, a power of two: uninitialized (every byte read is
-    /// written first) and on the pinned heap, because it lives as long as the slot. A zeroed array on the small-object
-    /// heap cost a memset and, once promoted, GC copies of tens of KiB per batch: with the node's 2,048-slot window every
-    /// slot's first batch grows its buffer, so a run of a few thousand batches paid it on every one (the profile put ~5 %
-    /// of node CPU under that allocation; the page faults of first-touched memory remain).
-    /// </summary>
-    private static byte[] Grown(int length) =>
-        GC.AllocateUninitializedArray<byte>((int)Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(length, 4096)), (uint)Array.MaxLength), pinned: true);
 
     /// <summary>A body this slot holds for <paramref name="digest"/>, if any.</summary>
     public bool TryGetBody(in Hash256 digest, out ReadOnlySpan<byte> body)
@@ -167,7 +160,7 @@ internal sealed class Slot
         }
         if (HasCertificate && CertificateHasBody && CertificateDigest == digest)
         {
-            body = CertificateBody.AsSpan(0, CertificateBodyLength);
+            body = CertificateBody.Span[..CertificateBodyLength];
             return true;
         }
         body = default;
