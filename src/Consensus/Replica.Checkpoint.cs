@@ -1,5 +1,6 @@
 using System.Buffers;
 using Chainspace.Core;
+using Chainspace.Core.Memory;
 
 namespace Chainspace.Consensus;
 
@@ -16,7 +17,7 @@ public sealed partial class Replica
         public Hash256 AppDigest;
         public readonly byte[] Signature = new byte[IReplicaSigner.SignatureSize];
         public readonly ArrayBufferWriter<byte> Table = new(1024);
-        public ArrayBufferWriter<byte> App = new(1024);
+        public LargeBufferWriter App = new();   // the snapshot: the size of the state
         // Set when App's pieces went into an outbox as Persist tails: until that outbox is cleared, App's bytes must
         // not change, even if this checkpoint is released and rented again within the same step.
         public Outbox? PinnedBy;
@@ -55,7 +56,7 @@ public sealed partial class Replica
         if (own.PinnedBy is { } outbox && outbox.ClearCount < own.PinnedUntilClear)
         {
             // Rare (the stable checkpoint moved twice in one step): the undrained outbox keeps the old buffer.
-            own.App = new ArrayBufferWriter<byte>(own.App.Capacity);
+            own.App = new LargeBufferWriter(own.App.Capacity);
         }
         else
         {

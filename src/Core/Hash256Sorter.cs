@@ -1,3 +1,5 @@
+using Chainspace.Core.Memory;
+
 namespace Chainspace.Core;
 
 /// <summary>
@@ -34,9 +36,9 @@ public sealed class Hash256Sorter
         }
         if (_keys.Length < n)
         {
-            int size = (int)Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)n), (uint)Array.MaxLength);
-            _keys = new Hash256[size];
-            _items = new int[size];
+            // Written before read; the checkpoint's largest scratch, so huge-page-advised (see LargeBuffers).
+            _keys = LargeBuffers.AllocateScratch<Hash256>(n);
+            _items = LargeBuffers.AllocateScratch<int>(n);
         }
         if (_bucketEnds.Length == 0) _bucketEnds = new int[BucketCount];
         var ends = _bucketEnds.AsSpan();

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Chainspace.Core;
+using Chainspace.Core.Memory;
 using Chainspace.Core.Codec;
 using Chainspace.Storage.Objects;
 
@@ -99,9 +100,9 @@ public sealed partial class ShardLedger
         if (_snapshotKeys.Length < count)
         {
             int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count);
-            _snapshotKeys = new Hash256[size];
-            _snapshotOrder = new int[size];
-            _snapshotRecords = new TxRecord[size];
+            _snapshotKeys = LargeBuffers.Allocate<Hash256>(size);   // written before read (see LargeBuffers)
+            _snapshotOrder = LargeBuffers.Allocate<int>(size);
+            _snapshotRecords = new TxRecord[size];   // holds references: a managed array
         }
         int gathered = 0;
         long recordBytes = 0;

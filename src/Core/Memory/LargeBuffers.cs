@@ -15,22 +15,41 @@ public static unsafe partial class LargeBuffers
     private const nint HugePageBytes = 2 << 20;   // x86-64 and arm64 (4 KiB base pages)
 
     /// <summary>A pinned, uninitialized array of <paramref name="length"/> bytes, advised for huge pages where possible.</summary>
-    public static byte[] Allocate(int length)
+    public static byte[] Allocate(int length) => Allocate<byte>(length);
+
+    /// <summary>A pinned, uninitialized array of <paramref name="length"/> elements, advised for huge pages where possible.
+    /// Its contents are whatever the memory held: callers write every element before they read it.</summary>
+    public static T[] Allocate<T>(int length) where T : unmanaged
     {
-        var array = GC.AllocateUninitializedArray<byte>(length, pinned: true);
-        if (OperatingSystem.IsLinux() && length >= HugePageBytes)
+        var array = GC.AllocateUninitializedArray<T>(length, pinned: true);
+        long bytes = (long)length * sizeof(T);
+        if (OperatingSystem.IsLinux() && bytes >= HugePageBytes)
         {
-            fixed (byte* p = array)
+            fixed (T* p = array)
             {
                 // Only whole, aligned huge pages inside the array: madvise needs a page-aligned start, and the
                 // advice must not reach memory the array does not own.
                 nint start = ((nint)p + HugePageBytes - 1) & ~(HugePageBytes - 1);
-                nint end = ((nint)p + length) & ~(HugePageBytes - 1);
+                nint end = (nint)((long)(nint)p + bytes) & ~(HugePageBytes - 1);
                 if (end > start) _ = Madvise((void*)start, (nuint)(end - start), MadvHugePage);
             }
         }
         return array;
     }
+
+    /// <summary>As <see cref="Allocate{T}"/>, cleared: for tables that read empty entries as zero. The clear touches the
+    /// memory after the advice, so it faults in huge pages, and random lookups later miss the TLB far less.</summary>
+    public static T[] AllocateZeroed<T>(int length) where T : unmanaged
+    {
+        var array = Allocate<T>(length);
+        Array.Clear(array);
+        return array;
+    }
+
+    /// <summary>An array of at least <paramref name="length"/> elements for scratch that grows with the state: a power of
+    /// two (so growth is rare), from <see cref="Allocate{T}"/>.</summary>
+    public static T[] AllocateScratch<T>(int length) where T : unmanaged =>
+        Allocate<T>((int)Math.Min(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(length, 1)), (uint)Array.MaxLength));
 
     [LibraryImport("libc", EntryPoint = "madvise")]
     private static partial int Madvise(void* address, nuint length, int advice);
