@@ -99,10 +99,9 @@ public sealed partial class ShardLedger
         int count = _transactions.Count;
         if (_snapshotKeys.Length < count)
         {
-            int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count);
-            _snapshotKeys = LargeBuffers.Allocate<Hash256>(size);   // written before read (see LargeBuffers)
-            _snapshotOrder = LargeBuffers.Allocate<int>(size);
-            _snapshotRecords = new TxRecord[size];   // holds references: a managed array
+            _snapshotKeys = LargeBuffers.AllocateScratch<Hash256>(count);   // written before read (see LargeBuffers)
+            _snapshotOrder = LargeBuffers.AllocateScratch<int>(count);
+            _snapshotRecords = new TxRecord[_snapshotKeys.Length];   // holds references: a managed array
         }
         int gathered = 0;
         long recordBytes = 0;

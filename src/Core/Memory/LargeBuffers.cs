@@ -30,7 +30,7 @@ public static unsafe partial class LargeBuffers
                 // Only whole, aligned huge pages inside the array: madvise needs a page-aligned start, and the
                 // advice must not reach memory the array does not own.
                 nint start = ((nint)p + HugePageBytes - 1) & ~(HugePageBytes - 1);
-                nint end = (nint)((long)(nint)p + bytes) & ~(HugePageBytes - 1);
+                nint end = ((nint)p + (nint)bytes) & ~(HugePageBytes - 1);
                 if (end > start) _ = Madvise((void*)start, (nuint)(end - start), MadvHugePage);
             }
         }
